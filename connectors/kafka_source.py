@@ -1,0 +1,192 @@
+"""Kafka as a bounded Beam source for scheduled runs.
+
+A run reads, per partition, from the consumer group's committed offset to the end offset captured
+when the run starts. Those [start, end) ranges are split into chunks so workers share the work, and
+are committed only after every output of the run is durable (see pipeline/run.py).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+import apache_beam as beam
+
+from pipeline.config import KafkaConfig
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Picklable Kafka connection settings for the launcher and Beam workers."""
+
+    bootstrap_servers: str
+    topic: str
+    group_id: str
+    client_config: dict[str, Any] = field(default_factory=dict)
+    request_timeout_ms: int = 10000
+
+    @classmethod
+    def from_config(cls, c: KafkaConfig) -> "KafkaSettings":
+        return cls(c.bootstrap_servers, c.topic, c.group_id, dict(c.client_config), c.request_timeout_ms)
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kw = {"bootstrap_servers": self.bootstrap_servers.split(","),
+              "request_timeout_ms": self.request_timeout_ms}
+        kw.update(self.client_config)
+        return kw
+
+
+@dataclass(frozen=True, order=True)
+class OffsetRange:
+    """Offsets [start, end) of one partition."""
+
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return max(0, self.end - self.start)
+
+
+class KafkaUnavailable(RuntimeError):
+    """The broker could not be reached; the message names the bootstrap address."""
+
+
+def _consumer(s: KafkaSettings, group_id: str | None):
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaError
+
+    try:
+        return KafkaConsumer(group_id=group_id, enable_auto_commit=False,
+                             auto_offset_reset="earliest", **s.client_kwargs())
+    except KafkaError as exc:
+        raise KafkaUnavailable(f"Kafka broker unreachable at {s.bootstrap_servers}: "
+                               f"{type(exc).__name__}") from None
+
+
+def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
+    """Committed offset (or the log start) to the current end offset, per partition."""
+    from kafka import TopicPartition
+
+    consumer = _consumer(s, s.group_id)
+    try:
+        partitions = consumer.partitions_for_topic(s.topic)
+        if not partitions:
+            return []
+        tps = [TopicPartition(s.topic, p) for p in sorted(partitions)]
+        begin = consumer.beginning_offsets(tps)
+        end = consumer.end_offsets(tps)
+        ranges = []
+        for tp in tps:
+            committed = consumer.committed(tp)
+            # Retention may have deleted what we never read: start at the log start then.
+            start = max(committed if committed is not None else 0, begin[tp])
+            ranges.append(OffsetRange(s.topic, tp.partition, start, end[tp]))
+        return ranges
+    finally:
+        consumer.close(autocommit=False)
+
+
+def split_ranges(ranges: list[OffsetRange], split_size: int) -> list[OffsetRange]:
+    """Chunks of at most split_size records: the unit a worker reads."""
+    out = []
+    for r in ranges:
+        for a in range(r.start, r.end, split_size):
+            out.append(OffsetRange(r.topic, r.partition, a, min(a + split_size, r.end)))
+    return out
+
+
+def run_id_for(group_id: str, ranges: list[OffsetRange]) -> str:
+    """Same group and offsets -> same id -> same file names, so a rerun overwrites, never adds."""
+    h = hashlib.sha256(group_id.encode())
+    for r in sorted(ranges):
+        h.update(f"|{r.topic}:{r.partition}:{r.start}:{r.end}".encode())
+    return h.hexdigest()[:16]
+
+
+def commit_ranges(s: KafkaSettings, ranges: list[OffsetRange]) -> None:
+    """Commit each partition's end offset for the group (the next offset to read)."""
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    offsets = {TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.end, "", -1)
+               for r in ranges if r.size > 0}
+    if not offsets:
+        return
+    consumer = _consumer(s, s.group_id)
+    try:
+        consumer.commit(offsets)
+    finally:
+        consumer.close(autocommit=False)
+
+
+def reset_offsets(s: KafkaSettings, to: dict[int, int]) -> None:
+    """Set the group's committed offset of each partition (replay / backfill)."""
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    consumer = _consumer(s, s.group_id)
+    try:
+        consumer.commit({TopicPartition(s.topic, p): OffsetAndMetadata(o, "", -1) for p, o in to.items()})
+    finally:
+        consumer.close(autocommit=False)
+
+
+def read_range(consumer, r: OffsetRange, poll_timeout_ms: int = 1000,
+               max_empty_polls: int = 30) -> Iterator[dict]:
+    """Yield the records of one range as dicts; stops at r.end (gaps from compaction are fine)."""
+    from kafka import TopicPartition
+
+    tp = TopicPartition(r.topic, r.partition)
+    consumer.assign([tp])
+    consumer.seek(tp, r.start)
+    empty = 0
+    while consumer.position(tp) < r.end:
+        batch = consumer.poll(timeout_ms=poll_timeout_ms).get(tp, [])
+        if not batch:
+            empty += 1
+            if empty >= max_empty_polls:
+                raise KafkaUnavailable(f"no records from {r.topic}[{r.partition}] at offset "
+                                       f"{consumer.position(tp)} (wanted up to {r.end})")
+            continue
+        empty = 0
+        for m in batch:
+            if m.offset >= r.end:
+                return
+            yield {"topic": m.topic, "partition": m.partition, "offset": m.offset,
+                   "key": m.key, "value": m.value, "timestamp_ms": m.timestamp}
+
+
+class _ReadRangeFn(beam.DoFn):
+    def __init__(self, settings: KafkaSettings):
+        self._settings = settings
+        self._consumer = None
+
+    def setup(self):
+        self._consumer = _consumer(self._settings, None)
+
+    def process(self, r: OffsetRange):
+        yield from read_range(self._consumer, r)
+
+    def teardown(self):
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+
+
+class ReadOffsetRanges(beam.PTransform):
+    """PBegin -> PCollection[dict(topic, partition, offset, key, value, timestamp_ms)]."""
+
+    def __init__(self, settings: KafkaSettings, ranges: list[OffsetRange]):
+        super().__init__()
+        self._settings = settings
+        self._ranges = [asdict(r) for r in ranges]
+
+    def expand(self, pbegin):
+        return (pbegin
+                | "Ranges" >> beam.Create(self._ranges)
+                | "ToRange" >> beam.Map(lambda d: OffsetRange(**d))
+                # Reshuffle so the ranges spread over workers instead of staying in one bundle.
+                | "Spread" >> beam.Reshuffle()
+                | "Read" >> beam.ParDo(_ReadRangeFn(self._settings)))

@@ -1,0 +1,105 @@
+"""S3 access through boto3 and pyarrow, configured by S3Config only.
+
+Credentials: explicit keys when configured (local stack), else the standard AWS chain, so the same
+code runs against AWS S3, MinIO or SeaweedFS by configuration alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from pipeline.config import S3Config
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """A picklable copy of S3Config for Beam workers (pydantic SecretStr unwrapped once)."""
+
+    bucket: str
+    prefix: str
+    endpoint_url: str | None
+    region: str
+    access_key_id: str | None
+    secret_access_key: str | None
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+    @classmethod
+    def from_config(cls, c: S3Config) -> "S3Settings":
+        secret = c.secret_access_key.get_secret_value() if c.secret_access_key else None
+        return cls(c.bucket, c.prefix, c.endpoint_url, c.region, c.access_key_id, secret,
+                   c.connect_timeout, c.read_timeout, c.max_attempts)
+
+    def key(self, *parts: str) -> str:
+        return "/".join(p.strip("/") for p in (self.prefix, *parts) if p)
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+
+class S3Unavailable(RuntimeError):
+    """S3 could not be reached or refused us; the message names the endpoint and bucket."""
+
+
+def describe_endpoint(s: S3Settings) -> str:
+    return f"{s.endpoint_url or 'AWS S3'} bucket {s.bucket}"
+
+
+def client(s: S3Settings):
+    import boto3
+    from botocore.config import Config
+
+    kwargs = {}
+    if s.access_key_id:
+        kwargs = {"aws_access_key_id": s.access_key_id, "aws_secret_access_key": s.secret_access_key}
+    return boto3.client(
+        "s3", endpoint_url=s.endpoint_url, region_name=s.region,
+        config=Config(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
+                      retries={"max_attempts": s.max_attempts, "mode": "standard"},
+                      s3={"addressing_style": "path"} if s.endpoint_url else None),
+        **kwargs)
+
+
+def filesystem(s: S3Settings):
+    """pyarrow S3FileSystem for the same endpoint and credentials (multipart uploads are atomic)."""
+    from pyarrow import fs
+
+    kwargs = {"region": s.region, "connect_timeout": s.connect_timeout,
+              "request_timeout": s.read_timeout,
+              "retry_strategy": fs.AwsStandardS3RetryStrategy(max_attempts=s.max_attempts)}
+    if s.endpoint_url:
+        u = urlparse(s.endpoint_url)
+        kwargs.update(endpoint_override=u.netloc, scheme=u.scheme or "https")
+    if s.access_key_id:
+        kwargs.update(access_key=s.access_key_id, secret_key=s.secret_access_key)
+    return fs.S3FileSystem(**kwargs)
+
+
+def check_reachable(s: S3Settings) -> None:
+    """One signed call; raises S3Unavailable with a one-line reason."""
+    try:
+        client(s).head_bucket(Bucket=s.bucket)
+    except Exception as exc:
+        raise S3Unavailable(f"S3 unreachable at {describe_endpoint(s)}: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def list_keys(s: S3Settings, prefix: str) -> list[dict]:
+    """All objects under prefix as boto3 dicts (Key, Size, ...)."""
+    out: list[dict] = []
+    pages = client(s).get_paginator("list_objects_v2").paginate(Bucket=s.bucket, Prefix=prefix)
+    for page in pages:
+        out.extend(page.get("Contents", []))
+    return out
+
+
+def delete_keys(s: S3Settings, keys: list[str]) -> None:
+    c = client(s)
+    for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+        batch = [{"Key": k} for k in keys[i:i + 1000]]
+        c.delete_objects(Bucket=s.bucket, Delete={"Objects": batch, "Quiet": True})

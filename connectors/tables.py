@@ -1,0 +1,145 @@
+"""The Parquet tables newsbeam writes: names, schemas, partition and natural keys.
+
+docs/schema.md explains every column; tests check that the two agree.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+ARTICLES = pa.schema([
+    ("item_id", pa.string()),
+    ("story_id", pa.string()),
+    ("duplicate_of", pa.string()),
+    ("dup_kind", pa.string()),
+    ("url", pa.string()),
+    ("title", pa.string()),
+    ("summary", pa.string()),
+    ("text", pa.string()),
+    ("content_hash", pa.string()),
+    ("word_count", pa.int32()),
+    ("authors", pa.list_(pa.string())),
+    ("tags", pa.list_(pa.string())),
+    ("language", pa.string()),
+    ("published", TS),
+    ("published_missing", pa.bool_()),
+    ("updated", TS),
+    ("fetched_at", TS),
+    ("feed_url", pa.string()),
+    ("feed_title", pa.string()),
+    ("quote_count", pa.int32()),
+    ("leadership_count", pa.int32()),
+    ("kafka_topic", pa.string()),
+    ("kafka_partition", pa.int32()),
+    ("kafka_offset", pa.int64()),
+    ("run_id", pa.string()),
+])
+
+QUOTES = pa.schema([
+    ("item_id", pa.string()),
+    ("story_id", pa.string()),
+    ("quote_index", pa.int32()),
+    ("statement_id", pa.string()),
+    ("start", pa.int32()),
+    ("end", pa.int32()),
+    ("text", pa.string()),
+    ("kind", pa.string()),
+    ("cue", pa.string()),
+    ("speaker", pa.string()),
+    ("speaker_name", pa.string()),
+    ("speaker_role", pa.string()),
+    ("speaker_country", pa.string()),
+    ("is_leadership", pa.bool_()),
+    ("confidence", pa.float32()),
+    ("url", pa.string()),
+    ("feed_title", pa.string()),
+    ("published", TS),
+    ("fetched_at", TS),
+    ("run_id", pa.string()),
+])
+
+ENTITIES = pa.schema([
+    ("item_id", pa.string()),
+    ("canonical", pa.string()),
+    ("label", pa.string()),
+    ("mentions", pa.list_(pa.string())),
+    ("count", pa.int32()),
+    ("first_start", pa.int32()),
+    ("first_end", pa.int32()),
+    ("fetched_at", TS),
+    ("run_id", pa.string()),
+])
+
+REJECTS = pa.schema([
+    ("stage", pa.string()),
+    ("error", pa.string()),
+    ("kafka_topic", pa.string()),
+    ("kafka_partition", pa.int32()),
+    ("kafka_offset", pa.int64()),
+    ("kafka_key", pa.string()),
+    ("payload", pa.binary()),
+    ("item_id", pa.string()),
+    ("fetched_at", TS),
+    ("run_id", pa.string()),
+])
+
+SCHEMAS: dict[str, pa.Schema] = {"articles": ARTICLES, "quotes": QUOTES, "entities": ENTITIES,
+                                 "rejects": REJECTS}
+
+# Rows within a file are sorted by these, so a rerun writes byte-identical content.
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "articles": ("item_id",),
+    "quotes": ("item_id", "quote_index"),
+    "entities": ("item_id", "canonical", "label"),
+    "rejects": ("kafka_topic", "kafka_partition", "kafka_offset", "stage"),
+}
+
+
+def parse_ts(value) -> datetime | None:
+    """ISO 8601 ('Z' or offset) -> aware UTC datetime; None stays None."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def partition_date(row: dict) -> str:
+    """Hive `dt=` value: the UTC date the item was fetched (ingestion date), else the run date."""
+    ts = parse_ts(row.get("fetched_at"))
+    return (ts or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+
+
+def shard_of(key: str, shards: int) -> int:
+    import zlib
+
+    return zlib.crc32(key.encode("utf-8")) % max(1, shards)
+
+
+def shard_key(table: str, row: dict) -> str:
+    """What spreads rows over files: the article for article-level tables, the offset for rejects."""
+    if table == "rejects":
+        return f"{row.get('kafka_partition')}:{row.get('kafka_offset')}"
+    return str(row.get("item_id"))
+
+
+def _sortable(v):
+    return (0, "") if v is None else (1, v)
+
+
+def to_arrow(table: str, rows: list[dict]) -> pa.Table:
+    schema = SCHEMAS[table]
+    rows = sorted(rows, key=lambda r: tuple(_sortable(r.get(k)) for k in SORT_KEYS[table]))
+    cols = {}
+    for f in schema:
+        values = [r.get(f.name) for r in rows]
+        if pa.types.is_timestamp(f.type):
+            values = [parse_ts(v) for v in values]
+        cols[f.name] = pa.array(values, type=f.type)
+    return pa.table(cols, schema=schema)

