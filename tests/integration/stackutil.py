@@ -55,3 +55,88 @@ def read_table(config: Config, table: str) -> list[dict]:
         if f["table"] == table:
             rows.extend(pq.read_table(f"{ss.bucket}/{f['key']}", filesystem=fs).to_pylist())
     return rows
+
+
+class OutageProxy:
+    """A TCP proxy in front of the real S3 endpoint that can go down on command or at the
+    first Parquet upload, to test S3 outages during a run without mocking S3."""
+
+    def __init__(self, upstream: str):
+        import socket
+        import threading
+
+        self._up_host, _, port = upstream.split("//", 1)[1].rpartition(":")
+        self._up_port = int(port)
+        self.down = False
+        self.fail_on_parquet_put = False
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self._stop = False
+        self.endpoint = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        import socket
+        import threading
+
+        self._sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                client, _ = self._sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection((self._up_host, self._up_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, from_client: bool):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data or self.down:
+                    break
+                if from_client and self.fail_on_parquet_put and b"PUT /" in data and b".parquet" in data:
+                    self.down = True  # the outage starts with the first data file upload
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self._stop = True
+        self._sock.close()
+
+
+def committed_offsets(config: Config) -> dict[int, int | None]:
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(bootstrap_servers=config.kafka.bootstrap_servers, group_id=config.kafka.group_id,
+                      enable_auto_commit=False)
+    try:
+        parts = c.partitions_for_topic(config.kafka.topic) or set()
+        return {p: c.committed(TopicPartition(config.kafka.topic, p)) for p in sorted(parts)}
+    finally:
+        c.close(autocommit=False)
+
+
+def manifests(config: Config) -> list[str]:
+    ss = s3.S3Settings.from_config(config.s3)
+    return sorted(parquet_sink.committed_runs(ss))
