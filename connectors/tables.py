@@ -49,6 +49,8 @@ QUOTES = pa.schema([
     ("kind", pa.string()),
     ("cue", pa.string()),
     ("speaker", pa.string()),
+    ("speaker_start", pa.int32()),
+    ("speaker_end", pa.int32()),
     ("speaker_name", pa.string()),
     ("speaker_role", pa.string()),
     ("speaker_country", pa.string()),
@@ -64,8 +66,8 @@ QUOTES = pa.schema([
 ENTITIES = pa.schema([
     ("item_id", pa.string()),
     ("canonical", pa.string()),
+    ("name", pa.string()),
     ("label", pa.string()),
-    ("mentions", pa.list_(pa.string())),
     ("count", pa.int32()),
     ("first_start", pa.int32()),
     ("first_end", pa.int32()),

@@ -51,6 +51,54 @@ def cmd_run(args, beam_args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- poll / feeds
+def cmd_poll(args, _extra) -> int:
+    from connectors.feeds.cli import run_poll
+
+    return run_poll(args, _config(args))
+
+
+def cmd_feeds(args, _extra) -> int:
+    from connectors.feeds.cli import run_feeds
+
+    return run_feeds(args, _config(args))
+
+
+# ----------------------------------------------------------------------------- alerts
+def cmd_alerts(args, _extra) -> int:
+    from pydantic import ValidationError
+
+    from connectors.alerts.cli import run_alerts
+    from connectors.alerts.config import AlertsConfig
+
+    try:
+        alerts = AlertsConfig.model_validate(_config(args).alerts)
+    except ValidationError as exc:
+        raise ConfigError(_alerts_error(exc)) from None
+    return run_alerts(args, alerts)
+
+
+def _alerts_error(exc) -> str:
+    lines = ["invalid configuration:"]
+    for e in exc.errors():
+        lines.append(f"  alerts.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- query
+def cmd_query(args, _extra) -> int:
+    from connectors import duckdb_s3, s3, tables
+
+    ss = s3.S3Settings.from_config(_config(args).s3)
+    con, present = duckdb_s3.connect_with_views(ss, list(tables.SCHEMAS))
+    cur = con.execute(args.sql)
+    names = [d[0] for d in cur.description]
+    print("\t".join(names))
+    for row in cur.fetchall():
+        print("\t".join("" if v is None else str(v) for v in row))
+    return 0
+
+
 # ----------------------------------------------------------------------------- demo
 def cmd_demo(args, beam_args) -> int:
     from pipeline import demo
@@ -82,6 +130,34 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="exit status: 0 done (or nothing to do), 1 failed (offsets not committed)")
     p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
     p.set_defaults(func=cmd_run, beam=True)
+
+    p = sub.add_parser("poll", help="fetch feeds and produce new items to Kafka",
+                       description="Polls the feed list (feeds.feeds_file or --feeds) politely: "
+                       "conditional GET, per-host limits, backoff, parking of broken feeds. Each new "
+                       "entry becomes one JSON record (connectors/feeds/feed_item.schema.json) keyed by "
+                       "its item id; an item counts as seen only after Kafka acknowledged it.")
+    from connectors.feeds.cli import add_feeds_arguments, add_poll_arguments
+
+    add_poll_arguments(p)
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("feeds", help="feed health table, OPML import, unpark a feed")
+    add_feeds_arguments(p)
+    p.set_defaults(func=cmd_feeds)
+
+    p = sub.add_parser("alerts", help="send a sample alert, list recent alerts",
+                       description="Alerts on new leadership statements, once per statement and "
+                       "rule (docs/alerts.md).")
+    from connectors.alerts.cli import add_alerts_arguments
+
+    add_alerts_arguments(p)
+    p.set_defaults(func=cmd_alerts)
+
+    p = sub.add_parser("query", help="run SQL over the Parquet tables on S3 with DuckDB",
+                       description="Views articles, quotes, entities, rejects (with the dt column) "
+                       "over s3://BUCKET/PREFIX/<table>/dt=*/; prints tab-separated rows.")
+    p.add_argument("sql", help='e.g. "SELECT speaker_name, count(*) FROM quotes GROUP BY 1"')
+    p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("demo", help="end-to-end demo on the local stack with bundled sample feeds",
                        description="Starts the local stack, serves deploy/local/sample_feeds on "

@@ -112,19 +112,26 @@ class _ExtractFn(beam.DoFn):
         self.rejected = Metrics.counter(NAMESPACE, "rejects")
 
     def setup(self):
-        from transforms import extract
+        from transforms.leaders import default_gazetteer, load_gazetteer
+        from transforms.nlp import load_nlp
 
-        self._extractor = extract.Extractor(self._model, leaders_file=self._leaders_file)
+        self._nlp = load_nlp(self._model)
+        self._gazetteer = load_gazetteer(self._leaders_file) if self._leaders_file else default_gazetteer()
+
+    def _extract(self, articles: list[dict]):
+        from transforms.extract import extract_documents
+
+        return list(extract_documents([_doc(a) for a in articles], self._nlp, self._batch_size,
+                                      self._gazetteer))
 
     def process(self, batch: list[dict]):
         try:
-            results = self._extractor.extract_many([_doc(a) for a in batch], self._batch_size)
-            pairs = list(zip(batch, results))
+            pairs = list(zip(batch, self._extract(batch)))
         except Exception:
             pairs = []
             for a in batch:
                 try:
-                    pairs.append((a, self._extractor.extract_many([_doc(a)], 1)[0]))
+                    pairs.append((a, self._extract([a])[0]))
                 except Exception as exc:
                     self.rejected.inc()
                     yield TaggedOutput(REJECTS, reject_row(a["_record"], "nlp", _one_line(exc),
