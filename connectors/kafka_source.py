@@ -190,3 +190,39 @@ class ReadOffsetRanges(beam.PTransform):
                 # Reshuffle so the ranges spread over workers instead of staying in one bundle.
                 | "Spread" >> beam.Reshuffle()
                 | "Read" >> beam.ParDo(_ReadRangeFn(self._settings)))
+
+
+def offsets_at(s: KafkaSettings, timestamp_ms: int) -> dict[int, int]:
+    """Per partition, the first offset whose record timestamp is >= timestamp_ms (end if none)."""
+    from kafka import TopicPartition
+
+    consumer = _consumer(s, None)
+    try:
+        tps = [TopicPartition(s.topic, p) for p in sorted(consumer.partitions_for_topic(s.topic) or [])]
+        found = consumer.offsets_for_times({tp: timestamp_ms for tp in tps})
+        end = consumer.end_offsets(tps)
+        return {tp.partition: (found[tp].offset if found.get(tp) else end[tp]) for tp in tps}
+    finally:
+        consumer.close(autocommit=False)
+
+
+def committed_offsets(s: KafkaSettings) -> dict[int, int | None]:
+    from kafka import TopicPartition
+
+    consumer = _consumer(s, s.group_id)
+    try:
+        parts = sorted(consumer.partitions_for_topic(s.topic) or [])
+        return {p: consumer.committed(TopicPartition(s.topic, p)) for p in parts}
+    finally:
+        consumer.close(autocommit=False)
+
+
+def rewind(s: KafkaSettings, targets: dict[int, int]) -> dict[int, int]:
+    """Move the group's committed offsets back to targets (never forward: that would skip
+    records nobody processed yet). Returns the partitions that moved and their new offsets."""
+    current = committed_offsets(s)
+    moved = {p: o for p, o in targets.items()
+             if p in current and (current[p] is None or o < current[p])}
+    if moved:
+        reset_offsets(s, moved)
+    return moved

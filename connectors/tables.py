@@ -57,6 +57,7 @@ QUOTES = pa.schema([
     ("is_leadership", pa.bool_()),
     ("confidence", pa.float32()),
     ("url", pa.string()),
+    ("feed_url", pa.string()),
     ("feed_title", pa.string()),
     ("published", TS),
     ("fetched_at", TS),

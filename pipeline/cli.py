@@ -36,15 +36,29 @@ def cmd_stack(args, _extra) -> int:
 def cmd_run(args, beam_args) -> int:
     from pipeline.run import RunError, execute
 
+    from datetime import datetime, timezone
+
+    from pipeline.run import parse_offsets, replay
+
     config = _config(args)
     try:
+        if args.since or args.from_offsets:
+            since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+                     if args.since else None)
+            moved = replay(config, since, parse_offsets(args.from_offsets or ""))
+            print(f"replay: rewound partitions {moved or 'none (already at or before the target)'}")
         summary = execute(config, beam_args)
+    except ValueError as exc:
+        print(f"newsbeam run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except RunError as exc:
         print(f"newsbeam run: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(summary.line())
+    if summary.alerts is not None:
+        print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()))
     if args.json:
-        print(json.dumps({"status": summary.status, "run_id": summary.run_id,
+        print(json.dumps({"status": summary.status, "run_id": summary.run_id, "alerts": summary.alerts,
                           "records": summary.records, "rows": summary.rows,
                           "counters": summary.counters, "files": summary.files,
                           "manifest": summary.manifest}, indent=2))
@@ -99,6 +113,15 @@ def cmd_query(args, _extra) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- status
+def cmd_status(args, _extra) -> int:
+    from pipeline import status
+
+    report = status.collect(_config(args))
+    print(json.dumps(report, indent=2, default=str) if args.json else status.render(report))
+    return 0 if report["kafka"]["ok"] and report["s3"]["ok"] else EXIT_FAILED
+
+
 # ----------------------------------------------------------------------------- demo
 def cmd_demo(args, beam_args) -> int:
     from pipeline import demo
@@ -129,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "--direct_num_workers=2, --direct_running_mode=multi_processing.",
                        epilog="exit status: 0 done (or nothing to do), 1 failed (offsets not committed)")
     p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="backfill: first rewind the consumer group to the records Kafka received on "
+                   "or after this UTC date; rows already written are not written again")
+    p.add_argument("--from-offsets", metavar="P:O[,P:O...]",
+                   help="backfill: first rewind these partitions to these offsets")
     p.set_defaults(func=cmd_run, beam=True)
 
     p = sub.add_parser("poll", help="fetch feeds and produce new items to Kafka",
@@ -158,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "over s3://BUCKET/PREFIX/<table>/dt=*/; prints tab-separated rows.")
     p.add_argument("sql", help='e.g. "SELECT speaker_name, count(*) FROM quotes GROUP BY 1"')
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("status", help="health: Kafka and consumer lag, S3 and the last run, feeds",
+                       epilog="exit status: 0 when Kafka and S3 answer, 1 otherwise")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("demo", help="end-to-end demo on the local stack with bundled sample feeds",
                        description="Starts the local stack, serves deploy/local/sample_feeds on "

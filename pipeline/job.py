@@ -157,7 +157,8 @@ def to_table_rows(article: dict, run_id: str):
                        "run_id": run_id}
     for i, q in enumerate(quotes):
         yield "quotes", {**q, "item_id": article["item_id"], "story_id": article.get("story_id"),
-                         "quote_index": i, "url": article["url"], "feed_title": article["feed_title"],
+                         "quote_index": i, "url": article["url"], "feed_url": article["feed_url"],
+                         "feed_title": article["feed_title"],
                          "published": article["published"], "fetched_at": article["fetched_at"],
                          "run_id": run_id}
     for e in article.get("entities") or []:

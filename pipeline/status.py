@@ -1,0 +1,81 @@
+"""`newsbeam status`: one screen for the operator: services, consumer lag, last run, feed health."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from connectors import parquet_sink, s3
+from connectors.kafka_source import KafkaSettings, KafkaUnavailable, plan_ranges
+from pipeline.config import Config
+
+
+def kafka_lag(config: Config) -> dict:
+    ks = KafkaSettings.from_config(config.kafka)
+    try:
+        ranges = plan_ranges(ks)
+    except KafkaUnavailable as exc:
+        return {"ok": False, "error": str(exc)}
+    except Exception as exc:
+        return {"ok": False, "error": f"Kafka broker unreachable at {ks.bootstrap_servers}: {exc}"}
+    return {"ok": True, "bootstrap_servers": ks.bootstrap_servers, "topic": ks.topic,
+            "group_id": ks.group_id, "lag": sum(r.size for r in ranges),
+            "partitions": {r.partition: {"committed": r.start, "end": r.end} for r in ranges}}
+
+
+def last_run(config: Config) -> dict:
+    ss = s3.S3Settings.from_config(config.s3)
+    try:
+        s3.check_reachable(ss)
+        manifests = s3.list_keys(ss, ss.key("_runs") + "/")
+    except s3.S3Unavailable as exc:
+        return {"ok": False, "error": str(exc)}
+    if not manifests:
+        return {"ok": True, "location": ss.url(ss.prefix), "last_run": None}
+    newest = max(manifests, key=lambda m: m["LastModified"])
+    body = json.loads(s3.client(ss).get_object(Bucket=ss.bucket, Key=newest["Key"])["Body"].read())
+    uncommitted = {f["run"] for f in parquet_sink.data_files(ss)} - parquet_sink.committed_runs(ss)
+    return {"ok": True, "location": ss.url(ss.prefix), "runs": len(manifests),
+            "last_run": {k: body.get(k) for k in ("run_id", "finished_at", "rows", "counters")},
+            "uncommitted_runs": sorted(uncommitted)}
+
+
+def feed_health(config: Config) -> dict:
+    from connectors.feeds.cli import poll_settings_from_config
+    from connectors.feeds.poller import feeds_status_rows
+    from connectors.feeds.state import StateStore
+
+    path = poll_settings_from_config(config).state_path
+    if not Path(path).is_file():
+        return {"state_path": path, "feeds": 0}
+    with StateStore(path) as state:
+        rows = feeds_status_rows(state)
+    counts = Counter(r["status"].split(" ")[0] for r in rows)
+    return {"state_path": path, "feeds": len(rows), **dict(sorted(counts.items())),
+            "items_produced": sum(r["items"] or 0 for r in rows)}
+
+
+def collect(config: Config) -> dict:
+    return {"kafka": kafka_lag(config), "s3": last_run(config), "feeds": feed_health(config)}
+
+
+def render(report: dict) -> str:
+    k, s, f = report["kafka"], report["s3"], report["feeds"]
+    lines = []
+    if k["ok"]:
+        lines.append(f"kafka   ok   {k['bootstrap_servers']} topic {k['topic']} group {k['group_id']}: "
+                     f"lag {k['lag']} records")
+    else:
+        lines.append(f"kafka   DOWN {k['error']}")
+    if s["ok"]:
+        lr = s.get("last_run")
+        lines.append(f"s3      ok   {s['location']}: " + (
+            f"{s['runs']} runs, last {lr['run_id']} at {lr['finished_at']} rows {lr['rows']}"
+            if lr else "no runs yet"))
+        if s.get("uncommitted_runs"):
+            lines.append(f"        files of unfinished runs {s['uncommitted_runs']} (removed by the next run)")
+    else:
+        lines.append(f"s3      DOWN {s['error']}")
+    health = ", ".join(f"{k2} {v}" for k2, v in f.items() if k2 not in ("state_path", "feeds"))
+    lines.append(f"feeds   {f['feeds']} feeds in {f['state_path']}" + (f": {health}" if health else ""))
+    return "\n".join(lines)
