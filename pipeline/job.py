@@ -23,6 +23,7 @@ from transforms.decode import decode_item
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
 
 REJECTS = "rejects"
+FOLLOW = "follow"
 NAMESPACE = "newsbeam"
 
 
@@ -166,6 +167,37 @@ def to_table_rows(article: dict, run_id: str):
                            "run_id": run_id}
 
 
+def _exact_text_key(article: dict) -> str:
+    """Same bytes of text -> same offsets: only then can a copy reuse its original's quotes
+    (content_hash folds case and quote marks, which would shift nothing but change the text)."""
+    import hashlib
+
+    return hashlib.blake2b(article["text"].encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _follow_or_extract(element):
+    """Copies of an original in this run with the very same text follow it; others (copies of
+    older rows, or texts that differ in case or quote marks) are extracted themselves."""
+    original_id, grouped = element
+    original_keys = set(grouped["primary"])
+    for copy in grouped["copies"]:
+        if _exact_text_key(copy) in original_keys:
+            yield TaggedOutput(FOLLOW, (original_id, copy))
+        else:
+            yield copy
+
+
+def _copy_extraction(element):
+    """A copy gets its original's quotes and entities (same text, same offsets)."""
+    _, grouped = element
+    originals = list(grouped["done"])
+    for copy in grouped["follow"]:
+        if originals:
+            yield {**copy, **originals[0]}
+        else:  # the original became a reject: the copy is still an article, without quotes
+            yield copy
+
+
 def _reject_key(row: dict) -> tuple:
     return (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"], row["stage"])
 
@@ -199,24 +231,38 @@ def build(p: beam.Pipeline, spec: JobSpec):
     _ = dedup["dropped"] | "CountDropped" >> beam.Map(lambda _: counters["dropped"].inc())
 
     articles = dedup["articles"]
-    # Exact copies share the primary's text: NLP runs once per distinct text.
+    # Exact copies share their original's text, so NLP runs once per distinct text: a copy whose
+    # original is in this run reuses its extraction; a copy of an earlier run's row is extracted.
     primary = articles | "Primary" >> beam.Filter(lambda a: a.get("dup_kind") != "exact")
     copies = articles | "ExactCopies" >> beam.Filter(lambda a: a.get("dup_kind") == "exact")
+    split = ({"primary": primary | "PrimaryIds" >> beam.Map(lambda a: (a["item_id"], _exact_text_key(a))),
+              "copies": copies | "ByOriginal" >> beam.Map(lambda a: (a["duplicate_of"], a))}
+             # (original item_id, {primary: [text key]|[], copies: [copy, ...]})
+             | "JoinOriginal" >> beam.CoGroupByKey()
+             | "FollowOrExtract" >> beam.FlatMap(_follow_or_extract).with_outputs(FOLLOW, main="orphans"))
+    to_extract = (primary, split.orphans) | "ToExtract" >> beam.Flatten()
     if spec.nlp_model:
-        extracted = (primary
+        extracted = (to_extract
                      | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=spec.nlp_batch_size)
                      | "Extract" >> beam.ParDo(
-            _ExtractFn(spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)).with_outputs(REJECTS, main="done"))
-        processed, nlp_rejects = extracted.done, extracted[REJECTS]
+                         _ExtractFn(spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)).with_outputs(REJECTS, main="done"))
+        done, nlp_rejects = extracted.done, extracted[REJECTS]
     else:
-        processed, nlp_rejects = primary, p | "NoNlpRejects" >> beam.Create([])
+        done, nlp_rejects = to_extract, p | "NoNlpRejects" >> beam.Create([])
+    extraction = done | "ExtractionById" >> beam.Map(
+        lambda a: (a["item_id"], {"quotes": a.get("quotes") or [], "entities": a.get("entities") or []}))
+    followers = ({"done": extraction,
+                  "follow": split[FOLLOW]}
+                 # (original item_id, {done: [{quotes, entities}], follow: [copy, ...]})
+                 | "JoinExtraction" >> beam.CoGroupByKey()
+                 | "CopyExtraction" >> beam.FlatMap(_copy_extraction))
+    processed = (done, followers) | "Processed" >> beam.Flatten()
 
     rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
                | "DropSeenRejects" >> DropSeenRejects(history.rejects))
     run_id = spec.run_id
     rows = (
         (processed | "ArticleRows" >> beam.FlatMap(to_table_rows, run_id),
-         copies | "CopyRows" >> beam.FlatMap(to_table_rows, run_id),
          rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})))
         | "AllRows" >> beam.Flatten())
     return rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)

@@ -1,0 +1,48 @@
+"""Pure steps of pipeline/job.py."""
+from __future__ import annotations
+
+from apache_beam.pvalue import TaggedOutput
+
+from pipeline.job import FOLLOW, _copy_extraction, _exact_text_key, _follow_or_extract, reject_row, to_table_rows
+
+
+def _a(item_id, text, **kw):
+    return {"item_id": item_id, "text": text, "url": f"u/{item_id}", "feed_url": "f", "feed_title": "F",
+            "published": "2025-01-28T10:00:00Z", "fetched_at": "2025-01-28T10:00:00Z", **kw}
+
+
+def test_copy_with_same_text_follows_other_copies_are_extracted():
+    copy_same = _a("c1", "Same text.", duplicate_of="o")
+    copy_case = _a("c2", "SAME text.", duplicate_of="o")
+    out = list(_follow_or_extract(("o", {"primary": [_exact_text_key(_a("o", "Same text."))],
+                                         "copies": [copy_same, copy_case]})))
+    assert isinstance(out[0], TaggedOutput) and out[0].tag == FOLLOW and out[0].value == ("o", copy_same)
+    assert out[1] is copy_case
+    # original not in this run (a history row): the copy is extracted itself
+    assert list(_follow_or_extract(("h", {"primary": [], "copies": [copy_same]}))) == [copy_same]
+
+
+def test_follower_gets_the_original_extraction_or_none():
+    extraction = {"quotes": [{"start": 0, "end": 4}], "entities": []}
+    copy = _a("c1", "Same text.")
+    assert list(_copy_extraction(("o", {"done": [extraction], "follow": [copy]})))[0]["quotes"] == extraction["quotes"]
+    assert "quotes" not in list(_copy_extraction(("o", {"done": [], "follow": [copy]})))[0]
+
+
+def test_table_rows_for_an_article_with_quotes():
+    art = _a("i", "Text", quotes=[{"text": "a", "is_leadership": True}, {"text": "b", "is_leadership": False}],
+             entities=[{"canonical": "X", "label": "PERSON"}], story_id="i", _record={}, order_key="k")
+    rows = list(to_table_rows(art, "r1"))
+    tables = [t for t, _ in rows]
+    assert tables == ["articles", "quotes", "quotes", "entities"]
+    article = rows[0][1]
+    assert article["quote_count"] == 2 and article["leadership_count"] == 1 and article["run_id"] == "r1"
+    assert "_record" not in article and "order_key" not in article and "quotes" not in article
+    assert [r["quote_index"] for t, r in rows if t == "quotes"] == [0, 1]
+
+
+def test_reject_row_keeps_payload_and_coordinates():
+    row = reject_row({"topic": "t", "partition": 2, "offset": 9, "key": b"k\xff", "value": b"raw"}, "decode", "bad")
+    assert row == {"stage": "decode", "error": "bad", "kafka_topic": "t", "kafka_partition": 2,
+                   "kafka_offset": 9, "kafka_key": "k\ufffd", "payload": b"raw", "item_id": None,
+                   "fetched_at": None}
