@@ -54,6 +54,23 @@ class KafkaUnavailable(RuntimeError):
     """The broker could not be reached; the message names the bootstrap address."""
 
 
+def probe_bootstrap(s: KafkaSettings) -> None:
+    """Fail fast with a clear reason when no bootstrap address accepts a TCP connection
+    (the client itself retries for its whole timeout before giving up)."""
+    import socket
+
+    errors = []
+    for addr in s.bootstrap_servers.split(","):
+        host, _, port = addr.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)),
+                                          timeout=min(5.0, s.request_timeout_ms / 1000)):
+                return
+        except OSError as exc:
+            errors.append(exc.strerror or type(exc).__name__)
+    raise KafkaUnavailable(f"Kafka broker unreachable at {s.bootstrap_servers}: {'; '.join(errors)}")
+
+
 def _consumer(s: KafkaSettings, group_id: str | None):
     from kafka import KafkaConsumer
     from kafka.errors import KafkaError
@@ -70,6 +87,7 @@ def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
     """Committed offset (or the log start) to the current end offset, per partition."""
     from kafka import TopicPartition
 
+    probe_bootstrap(s)
     consumer = _consumer(s, s.group_id)
     try:
         partitions = consumer.partitions_for_topic(s.topic)

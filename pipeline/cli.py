@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsbeam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", metavar="FILE",
                         help="YAML configuration (default: $NEWSBEAM_CONFIG, else built-in defaults)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show client library logs (Kafka, Beam, S3) too")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("stack", help="start, stop or check the local Kafka + S3 stack",
@@ -200,9 +202,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries(verbose: bool) -> None:
+    """Client libraries log every retry; our own messages say what failed. -v shows them."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        for name in ("kafka", "apache_beam", "botocore", "urllib3"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        # Beam warns about optional GCP client libraries on import, through the root logger.
+        logging.getLogger().addFilter(lambda r: "apitools" not in r.getMessage())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    _quiet_libraries(args.verbose)
     if extra and not getattr(args, "beam", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:

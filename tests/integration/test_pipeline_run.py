@@ -110,8 +110,9 @@ def test_broker_down_is_one_clear_line_and_moves_nothing(stack_config, tmp_path)
                            "deploy/local/newsbeam.local.yaml", "run"],
                           capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
     assert proc.returncode == 1
-    err_lines = [l for l in proc.stderr.splitlines() if l.startswith("newsbeam run:")]
-    assert len(err_lines) == 1 and "127.0.0.1:1" in err_lines[0], proc.stderr
+    err_lines = proc.stderr.strip().splitlines()
+    assert len(err_lines) == 1, proc.stderr
+    assert err_lines[0].startswith("newsbeam run: Kafka broker unreachable at 127.0.0.1:1")
     assert proc.stdout == ""
     assert parquet_sink.data_files(s3.S3Settings.from_config(stack_config.s3)) == []
 
