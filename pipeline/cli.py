@@ -20,7 +20,15 @@ EXIT_USAGE, EXIT_FAILED = 2, 1
 
 
 def _config(args) -> Config:
-    return load_config(getattr(args, "config", None))
+    """Load and validate the configuration, then redact its secrets from every log line."""
+    import os
+
+    from pipeline.logs import configure_logging, secret_values
+
+    config = load_config(getattr(args, "config", None))
+    configure_logging(args.log_format, "INFO" if args.verbose else "WARNING",
+                      secrets=secret_values(os.environ, config))
+    return config
 
 
 # ----------------------------------------------------------------------------- stack
@@ -34,20 +42,16 @@ def cmd_stack(args, _extra) -> int:
 
 # ----------------------------------------------------------------------------- run
 def cmd_run(args, beam_args) -> int:
-    from pipeline.run import RunError, execute
-
     from datetime import datetime, timezone
 
-    from pipeline.run import parse_offsets, replay
+    config = _config(args)  # before importing Beam: config errors come first and alone
+    from pipeline.run import RunError, execute, parse_offsets
 
-    config = _config(args)
     try:
-        if args.since or args.from_offsets:
-            since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-                     if args.since else None)
-            moved = replay(config, since, parse_offsets(args.from_offsets or ""))
-            print(f"replay: rewound partitions {moved or 'none (already at or before the target)'}")
-        summary = execute(config, beam_args)
+        since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+                 if args.since else None)
+        offsets = parse_offsets(args.from_offsets or "")
+        summary = execute(config, beam_args, since=since, offsets=offsets)
     except ValueError as exc:
         print(f"newsbeam run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -55,6 +59,7 @@ def cmd_run(args, beam_args) -> int:
         print(f"newsbeam run: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(summary.line())
+    _export_run_metrics(config, args, summary)
     if summary.alerts is not None:
         print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()))
     if args.json:
@@ -63,6 +68,26 @@ def cmd_run(args, beam_args) -> int:
                           "counters": summary.counters, "files": summary.files,
                           "manifest": summary.manifest}, indent=2))
     return 0
+
+
+def _export_run_metrics(config: Config, args, summary) -> None:
+    """Prometheus: textfile-collector file and/or Pushgateway, only after a successful run, so
+    newsbeam_run_last_success_timestamp_seconds goes stale when runs fail."""
+    textfile = args.metrics_textfile or config.pipeline.metrics_textfile
+    gateway = args.pushgateway or config.pipeline.pushgateway_url
+    if not (textfile or gateway):
+        return
+    from pipeline import metrics
+    from pipeline.status import kafka_lag
+
+    lag = kafka_lag(config).get("lag", 0)
+    try:
+        if textfile:
+            metrics.write_textfile(summary, textfile, consumer_lag=lag)
+        if gateway:
+            metrics.push(summary, gateway, consumer_lag=lag)
+    except Exception as exc:  # metrics never fail a run whose data is already committed
+        print(f"newsbeam run: metrics not exported: {exc}", file=sys.stderr)
 
 
 # ----------------------------------------------------------------------------- poll / feeds
@@ -104,8 +129,15 @@ def cmd_query(args, _extra) -> int:
     from connectors import duckdb_s3, s3, tables
 
     ss = s3.S3Settings.from_config(_config(args).s3)
+    import duckdb
+
     con, present = duckdb_s3.connect_with_views(ss, list(tables.SCHEMAS))
-    cur = con.execute(args.sql)
+    try:
+        cur = con.execute(args.sql)
+    except duckdb.Error as exc:
+        print(f"newsbeam query: {str(exc).splitlines()[0]} (tables with data: "
+              f"{', '.join(sorted(present)) or 'none yet'})", file=sys.stderr)
+        return EXIT_FAILED
     names = [d[0] for d in cur.description]
     print("\t".join(names))
     for row in cur.fetchall():
@@ -135,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE",
                         help="YAML configuration (default: $NEWSBEAM_CONFIG, else built-in defaults)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show client library logs (Kafka, Beam, S3) too")
+                        help="log at INFO and show client library logs (Kafka, Beam, S3) too")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="json: one JSON object per log line, for log shippers (default text)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("stack", help="start, stop or check the local Kafka + S3 stack",
@@ -159,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "or after this UTC date; rows already written are not written again")
     p.add_argument("--from-offsets", metavar="P:O[,P:O...]",
                    help="backfill: first rewind these partitions to these offsets")
+    p.add_argument("--metrics-textfile", metavar="PATH",
+                   help="write Prometheus metrics for node_exporter's textfile collector "
+                   "(default: pipeline.metrics_textfile)")
+    p.add_argument("--pushgateway", metavar="URL",
+                   help="push run metrics to a Prometheus Pushgateway (default: pipeline.pushgateway_url)")
     p.set_defaults(func=cmd_run, beam=True)
 
     p = sub.add_parser("poll", help="fetch feeds and produce new items to Kafka",
@@ -202,12 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_libraries(verbose: bool) -> None:
+def _quiet_libraries(fmt: str, verbose: bool) -> None:
     """Client libraries log every retry; our own messages say what failed. -v shows them."""
     import logging
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pipeline.logs import configure_logging
+
+    configure_logging(fmt, "INFO" if verbose else "WARNING")
     if not verbose:
         for name in ("kafka", "apache_beam", "botocore", "urllib3"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -218,7 +258,7 @@ def _quiet_libraries(verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    _quiet_libraries(args.verbose)
+    _quiet_libraries(args.log_format, args.verbose)
     if extra and not getattr(args, "beam", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:

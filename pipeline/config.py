@@ -76,6 +76,9 @@ class PipelineConfig(Section):
     near_dup_threshold: float | None = Field(default=None, gt=0, le=1)
     nlp_enabled: bool = True
     lock_path: str = ".stack/run.lock"
+    # Prometheus export after each successful run (either or both).
+    metrics_textfile: str | None = None
+    pushgateway_url: str | None = None
 
 
 class NlpConfig(Section):
@@ -130,12 +133,29 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _describe(err: ValidationError, source: str) -> str:
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+        model = field.annotation if field else None
+    return sorted(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _env_name(loc: tuple) -> str:
+    return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+
+
+def _describe(err: ValidationError, source: str, environ: dict[str, str]) -> str:
     lines = [f"invalid configuration ({source}):"]
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"])
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"  {key}: {msg}")
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(e["loc"])
+            msg = "unknown key" + (f" (expected one of: {', '.join(allowed)})" if allowed else "")
+        else:
+            msg = e["msg"]
+        env = _env_name(e["loc"])
+        lines.append(f"  {key}: {msg}" + (f" (from {env})" if env in environ else ""))
     return "\n".join(lines)
 
 
@@ -151,7 +171,11 @@ def load_config(path: str | os.PathLike | None = None, environ: dict[str, str] |
         try:
             data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+            # Only the problem and its position: the offending line may hold a secret.
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ConfigError(f"config file {p} is not valid YAML{where}: "
+                              f"{getattr(exc, 'problem', None) or type(exc).__name__}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {p}: top level must be a mapping of sections")
         source = str(p)
@@ -161,4 +185,4 @@ def load_config(path: str | os.PathLike | None = None, environ: dict[str, str] |
     try:
         return Config.model_validate(_merge(data, overrides))
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(_describe(exc, source, environ)) from None

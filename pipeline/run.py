@@ -44,9 +44,14 @@ class RunSummary:
     location: str = ""
     manifest: str | None = None
     alerts: dict[str, int] | None = None
+    rewound: dict[int, int] | None = None   # partitions moved back by a backfill
     seconds: float = 0.0
 
     def line(self) -> str:
+        prefix = f"replay: rewound partitions {self.rewound or 'none'}; " if self.rewound is not None else ""
+        return prefix + self._line()
+
+    def _line(self) -> str:
         if self.status == "nothing to do":
             return "run: nothing to do (no new records); nothing written, no offsets moved"
         rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items()))
@@ -130,7 +135,10 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0][:500]
 
 
-def execute(config: Config, beam_args: list[str] | None = None) -> RunSummary:
+def execute(config: Config, beam_args: list[str] | None = None, *, since: datetime | None = None,
+            offsets: dict[int, int] | None = None) -> RunSummary:
+    """One run. `since` / `offsets` first rewind the consumer group (backfill), under the same
+    lock, so a concurrent run cannot commit over the rewind."""
     from apache_beam.options.pipeline_options import PipelineOptions
     import apache_beam as beam
 
@@ -140,7 +148,15 @@ def execute(config: Config, beam_args: list[str] | None = None) -> RunSummary:
     ks = KafkaSettings.from_config(config.kafka)
     ss = s3.S3Settings.from_config(config.s3)
     location = ss.url(ss.prefix)
+    history_days = config.pipeline.history_days
     with RunLock(config.pipeline.lock_path):
+        if since is not None or offsets:
+            summary_moved = replay(config, since, offsets)
+            # Rows of a backfilled period may sit in older dt= partitions: check them all.
+            if since is not None:
+                history_days = max(history_days, (datetime.now(timezone.utc) - since).days + 1)
+        else:
+            summary_moved = None
         try:
             ranges = plan_ranges(ks)
         except KafkaUnavailable as exc:
@@ -149,14 +165,15 @@ def execute(config: Config, beam_args: list[str] | None = None) -> RunSummary:
             raise RunError(f"Kafka broker unreachable at {ks.bootstrap_servers}: {_first_line(exc)}") from None
         records = sum(r.size for r in ranges)
         if records == 0:
-            return RunSummary("nothing to do", location=location, ranges=ranges,
+            return RunSummary("nothing to do", location=location, ranges=ranges, rewound=summary_moved,
                               seconds=time.monotonic() - started)
         try:
             s3.check_reachable(ss)
         except s3.S3Unavailable as exc:
             raise RunError(f"{exc}; offsets not committed") from None
         run_id = run_id_for(ks.group_id, ranges)
-        summary = RunSummary("written", run_id=run_id, records=records, ranges=ranges, location=location)
+        summary = RunSummary("written", run_id=run_id, records=records, ranges=ranges, location=location,
+                             rewound=summary_moved)
         try:
             if run_id in parquet_sink.committed_runs(ss):
                 # A previous attempt wrote everything but died before committing offsets.
@@ -166,7 +183,7 @@ def execute(config: Config, beam_args: list[str] | None = None) -> RunSummary:
                 summary.seconds = time.monotonic() - started
                 return summary
             summary.removed_orphans = len(parquet_sink.remove_uncommitted(ss))
-            history = history_keys(ss, config.pipeline.history_days)
+            history = history_keys(ss, history_days)
             spec = job.JobSpec(
                 run_id=run_id, kafka=ks, s3=ss,
                 splits=tuple(split_ranges(ranges, config.pipeline.split_size)),

@@ -37,9 +37,17 @@ def test_backfill_since_date_via_cli_adds_no_rows(stack_config, tmp_path):
         "NEWSBEAM_S3__PREFIX": cfg.s3.prefix, "NEWSBEAM_PIPELINE__NLP_ENABLED": "false",
         "NEWSBEAM_PIPELINE__LOCK_PATH": str(tmp_path / "lock")}}
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", "deploy/local/newsbeam.local.yaml",
-                           "run", "--since", yesterday], capture_output=True, text=True, env=env, timeout=300)
+                           "run", "--since", yesterday, "--metrics-textfile", str(tmp_path / "run.prom")],
+                          capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "replay: rewound partitions" in proc.stdout
+    from prometheus_client.parser import text_string_to_metric_families
+
+    metrics = {s.name: s.value for f in text_string_to_metric_families((tmp_path / "run.prom").read_text())
+               for s in f.samples}
+    assert metrics["newsbeam_run_records_total"] == 5        # 4 replayed + 1 new
+    assert metrics["newsbeam_run_duplicates_total"] == 4     # the replayed ones, dropped
+    assert metrics["newsbeam_consumer_lag_records"] == 0
     after = sorted(r["item_id"] for r in read_table(cfg, "articles"))
     assert after == sorted(before + ["b-new"])
     assert len(after) == len(set(after))

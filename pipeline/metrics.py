@@ -1,0 +1,116 @@
+"""Prometheus metrics for the scheduled run (textfile collector or Pushgateway) and the poller.
+
+A run is a short-lived process, so nothing can scrape it: its summary is either written as a
+node_exporter textfile or pushed to a Pushgateway. Both are called only after a successful run,
+so after a failure the previous file/group stays and `newsbeam_run_last_success_timestamp_seconds`
+ages, which is what an alert should watch. The poller is long-running and serves /metrics itself.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, push_to_gateway, start_http_server, write_to_textfile
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """The numbers of one finished run (`pipeline.run.RunSummary`) that monitoring needs."""
+
+    status: str
+    records: int
+    rows: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    quotes: int = 0
+    leadership_statements: int = 0
+    rejects: int = 0
+    seconds: float = 0.0
+    consumer_lag: int = 0
+    finished_at: float = 0.0
+
+    @classmethod
+    def from_summary(cls, summary, consumer_lag: int = 0, finished_at: float | None = None) -> "RunMetrics":
+        counters = summary.counters or {}
+        return cls(status=summary.status, records=summary.records, rows=dict(summary.rows or {}),
+                   duplicates=counters.get("duplicates_dropped", 0), quotes=counters.get("quotes", 0),
+                   leadership_statements=counters.get("leadership_statements", 0),
+                   rejects=counters.get("rejects", 0), seconds=summary.seconds,
+                   consumer_lag=consumer_lag,
+                   finished_at=time.time() if finished_at is None else finished_at)
+
+    def registry(self) -> CollectorRegistry:
+        """A fresh registry holding only this run's values (never the process-global one)."""
+        reg = CollectorRegistry()
+
+        def gauge(name: str, doc: str, value: float) -> None:
+            Gauge(name, doc, registry=reg).set(value)
+
+        # Values of the last successful run, so they are gauges even where the name ends in _total.
+        gauge("newsbeam_run_records_total", "Kafka records read by the last run", self.records)
+        rows = Gauge("newsbeam_run_rows", "Parquet rows written by the last run", ["table"], registry=reg)
+        for table, n in sorted(self.rows.items()):
+            rows.labels(table=table).set(n)
+        gauge("newsbeam_run_duplicates_total", "items dropped as duplicates by the last run", self.duplicates)
+        gauge("newsbeam_run_quotes_total", "quotes extracted by the last run", self.quotes)
+        gauge("newsbeam_run_leadership_statements_total", "leadership statements found by the last run",
+              self.leadership_statements)
+        gauge("newsbeam_run_rejects_total", "records rejected by the last run", self.rejects)
+        gauge("newsbeam_run_duration_seconds", "wall time of the last run", self.seconds)
+        gauge("newsbeam_run_last_success_timestamp_seconds", "Unix time the last successful run finished",
+              self.finished_at)
+        gauge("newsbeam_consumer_lag_records", "records in Kafka not yet processed after the last run",
+              self.consumer_lag)
+        return reg
+
+
+def write_textfile(summary, path: str | Path, consumer_lag: int = 0) -> RunMetrics:
+    """Write the run's metrics for node_exporter's textfile collector (`*.prom` in its directory).
+
+    prometheus_client writes a temp file next to `path` and renames it, so the collector never
+    reads a half-written file."""
+    metrics = RunMetrics.from_summary(summary, consumer_lag)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), metrics.registry())
+    return metrics
+
+
+def push(summary, gateway_url: str, job: str = "newsbeam_run", consumer_lag: int = 0,
+         timeout: float = 10.0) -> RunMetrics:
+    """PUT the run's metrics to a Pushgateway; replaces the job's previous group."""
+    metrics = RunMetrics.from_summary(summary, consumer_lag)
+    push_to_gateway(gateway_url, job=job, registry=metrics.registry(), timeout=timeout)
+    return metrics
+
+
+class PollMetrics:
+    """Counters of the long-running poller, fed one `CycleSummary` per cycle
+    (`poll_forever(on_cycle=...)`) and served over HTTP for Prometheus to scrape."""
+
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.polled = Counter("newsbeam_poll_feeds_polled", "feeds fetched", registry=r)
+        self.not_modified = Counter("newsbeam_poll_feeds_not_modified", "fetches answered 304 / unchanged",
+                                    registry=r)
+        self.failed = Counter("newsbeam_poll_feeds_failed", "fetches that failed", registry=r)
+        self.items_new = Counter("newsbeam_poll_items_new", "new items produced to Kafka", registry=r)
+        self.parked = Gauge("newsbeam_poll_feeds_parked", "feeds parked after repeated failures", registry=r)
+        self.last_cycle = Gauge("newsbeam_poll_last_cycle_timestamp_seconds",
+                                "Unix time the last poll cycle finished", registry=r)
+
+    def observe_cycle(self, summary, finished_at: float | None = None) -> None:
+        """Add one `connectors.feeds.poller.CycleSummary` to the counters."""
+        self.polled.inc(summary.polled)
+        self.not_modified.inc(summary.count("not_modified"))
+        self.failed.inc(summary.count("failed"))
+        self.items_new.inc(summary.new_items)
+        # Parked feeds are skipped, so each cycle sees all of them: the skipped ones plus those
+        # that were parked during this cycle.
+        self.parked.set(summary.skipped_parked + summary.count("parked"))
+        self.last_cycle.set(time.time() if finished_at is None else finished_at)
+
+    def serve(self, port: int, addr: str = "127.0.0.1"):
+        """Serve /metrics on addr:port in a daemon thread; returns (server, thread).
+        Port 0 picks a free port: read it from `server.server_address`."""
+        return start_http_server(port, addr=addr, registry=self.registry)
