@@ -1,0 +1,121 @@
+"""Argument wiring for `newsbeam poll` and `newsbeam feeds ...` (the lead's CLI calls these)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .opml import merge_specs, parse_opml
+from .poller import SinkError, feeds_status_rows, poll_forever, poll_once
+from .settings import PollSettings
+from .spec import dump_feed_list, load_feed_list
+from .state import StateStore
+
+
+def poll_settings_from_config(config: Any, args: argparse.Namespace | None = None) -> PollSettings:
+    """`config.feeds` (a mapping) validated as PollSettings; `--feeds`/`--state` override it."""
+    raw = dict(getattr(config, "feeds", None) or {}) if config is not None else {}
+    if args is not None and getattr(args, "feeds", None):
+        raw["feeds_file"] = args.feeds
+    if args is not None and getattr(args, "state", None):
+        raw["state_path"] = args.state
+    return PollSettings(**raw)
+
+
+def _kafka_target(config: Any, args: argparse.Namespace) -> tuple[str, str, dict]:
+    kafka = getattr(config, "kafka", None)
+    bootstrap = args.bootstrap_servers or getattr(kafka, "bootstrap_servers", None) or "127.0.0.1:9092"
+    topic = args.topic or getattr(kafka, "topic", None) or "newsbeam.items"
+    return bootstrap, topic, dict(getattr(kafka, "client_config", None) or {})
+
+
+def add_poll_arguments(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", dest="forever", action="store_false",
+                      help="poll the due feeds once and exit (default; for cron)")
+    mode.add_argument("--forever", dest="forever", action="store_true",
+                      help="keep polling, each feed when it is due")
+    parser.set_defaults(forever=False)
+    parser.add_argument("--feeds", metavar="FILE", help="feed list YAML (default: feeds.feeds_file)")
+    parser.add_argument("--state", metavar="PATH", help="poll state SQLite file (default: feeds.state_path)")
+    parser.add_argument("--topic", help="Kafka topic (default: kafka.topic)")
+    parser.add_argument("--bootstrap-servers", help="Kafka host:port[,...] (default: kafka.bootstrap_servers)")
+
+
+def run_poll(args: argparse.Namespace, config: Any) -> int:
+    from connectors.kafka_producer import ItemProducer, KafkaUnavailable
+
+    settings = poll_settings_from_config(config, args)
+    if not Path(settings.feeds_file).is_file():
+        print(f"error: feed list {settings.feeds_file} not found (use --feeds FILE)", file=sys.stderr)
+        return 2
+    specs = load_feed_list(settings.feeds_file)
+    bootstrap, topic, client_config = _kafka_target(config, args)
+    try:
+        with ItemProducer(bootstrap, topic, client_config) as producer, \
+                StateStore(settings.state_path) as state:
+            if args.forever:
+                poll_forever(specs, state, producer, settings)
+            else:
+                summary = poll_once(specs, state, producer, settings)
+                print(summary.line(), file=sys.stderr)
+    except (KafkaUnavailable, SinkError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def add_feeds_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="feeds_command", required=True)
+    status = sub.add_parser("status", help="health table: last success, last error, next poll, items")
+    status.add_argument("--state", metavar="PATH")
+    status.add_argument("--json", action="store_true", help="one JSON object per line")
+    imp = sub.add_parser("import-opml", help="add the feeds of an OPML export to the feed list")
+    imp.add_argument("opml", metavar="FILE")
+    imp.add_argument("--feeds", metavar="FILE", help="feed list YAML to extend (created if missing)")
+    unpark = sub.add_parser("unpark", help="poll a parked or disabled feed again")
+    unpark.add_argument("url")
+    unpark.add_argument("--state", metavar="PATH")
+
+
+def _print_table(rows: list[dict]) -> None:
+    if not rows:
+        print("no feeds polled yet")
+        return
+    columns = list(rows[0])
+    cells = [[("" if r[c] is None else str(r[c])) for c in columns] for r in rows]
+    widths = [min(70, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in cells:
+        print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths)))
+
+
+def run_feeds(args: argparse.Namespace, config: Any) -> int:
+    settings = poll_settings_from_config(config, args)
+    if args.feeds_command == "status":
+        with StateStore(settings.state_path) as state:
+            rows = feeds_status_rows(state)
+        if args.json:
+            for row in rows:
+                print(json.dumps(row, ensure_ascii=False))
+        else:
+            _print_table(rows)
+        return 0
+    if args.feeds_command == "import-opml":
+        imported = parse_opml(Path(args.opml).read_bytes())
+        target = Path(settings.feeds_file)
+        existing = load_feed_list(target) if target.is_file() else []
+        merged, added = merge_specs(existing, imported)
+        dump_feed_list(merged, target)
+        print(f"imported {added} new feed(s) of {len(imported)} into {target}")
+        return 0
+    if args.feeds_command == "unpark":
+        with StateStore(settings.state_path) as state:
+            found = state.unpark(args.url)
+        print(f"{args.url}: {'will be polled again' if found else 'not in the state store'}")
+        return 0 if found else 1
+    raise ValueError(f"unknown feeds command {args.feeds_command!r}")

@@ -1,0 +1,353 @@
+"""Poll cycles: pick due feeds, fetch them concurrently, hand new items to the sink, update state.
+
+`sink(items)` must return only once the items are durable (Kafka acknowledged them); only then
+are they marked seen, so a crash between fetch and ack re-produces rather than loses items.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections import Counter, defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Sequence
+
+from tqdm import tqdm
+
+from . import http_rules
+from .fetcher import Fetcher, FetchResult
+from .fulltext import fetch_article_html
+from .identity import candidate_id, is_sane_guid, shared_guids
+from .item import FeedItem
+from .normalizer import FeedContext, iso_utc, normalize_entry
+from .parse import parse_feed
+from .parsed import ParsedFeed, RawEntry
+from .settings import PollSettings
+from .spec import FeedSpec
+from .state import FeedState, StateStore
+from .urlclean import host_key, web_url
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[FeedItem]], None]
+
+
+class SinkError(RuntimeError):
+    """The sink (Kafka) failed; the cycle stops and nothing unacknowledged is marked seen."""
+
+
+@dataclass
+class FeedOutcome:
+    feed_url: str
+    kind: str                 # ok | not_modified | failed | parked | disabled
+    new_items: int = 0
+    error: str | None = None  # fetch/HTTP failure, or the parser's complaint on success
+
+
+@dataclass
+class CycleSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    skipped_parked: int = 0
+    skipped_disabled: int = 0
+
+    def count(self, kind: str) -> int:
+        return sum(1 for o in self.outcomes if o.kind == kind)
+
+    @property
+    def polled(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new_items for o in self.outcomes)
+
+    def line(self) -> str:
+        """`polled N · not modified N · failed N · parked N · new items N`; parked counts feeds parked
+        now or earlier; ` · disabled N` (410 Gone) is appended only when there are any."""
+        parked = self.skipped_parked + self.count("parked")
+        disabled = self.skipped_disabled + self.count("disabled")
+        text = (f"polled {self.polled} · not modified {self.count('not_modified')} · "
+                f"failed {self.count('failed')} · parked {parked} · new items {self.new_items}")
+        return text + (f" · disabled {disabled}" if disabled else "")
+
+
+# -- item selection (pure apart from the state look-ups) --------------------------------------
+
+def _shared(values: Iterable[str]) -> set[str]:
+    counts = Counter(v for v in values if v)
+    return {v for v, n in counts.items() if n > 1}
+
+
+def resolve_item_ids(entries: list[RawEntry], links: list[str], known_links: dict[str, str],
+                     feed_urls: set[str]) -> list[str]:
+    """Id per entry. A link seen before keeps its first id even if the GUID changed since;
+    links or GUIDs shared by several entries of one document are not trusted as identity."""
+    shared_guid, shared_link = shared_guids(entries), _shared(links)
+    ids = []
+    for entry, link in zip(entries, links):
+        remembered = known_links.get(link) if link not in shared_link else None
+        ids.append(remembered or candidate_id(entry, link, is_sane_guid(entry.guid, shared_guid, feed_urls)))
+    return ids
+
+
+@dataclass
+class NewEntry:
+    entry: RawEntry
+    item_id: str
+    url: str              # canonical web URL, '' if none
+    remembered_link: str  # '' when the link is shared within the document (not an identity)
+
+
+def select_new_entries(parsed: ParsedFeed, spec: FeedSpec, feed_state: FeedState, store: StateStore,
+                       base_url: str, now_ts: float) -> list[NewEntry]:
+    """Entries not produced before, first copy only; seen ones are kept fresh in the seen-set."""
+    entries = parsed.entries
+    links = [web_url(e.link, base_url) for e in entries]
+    known = store.known_link_ids(spec.url, links)
+    feed_urls = {spec.url, feed_state.current_url, base_url}
+    ids = resolve_item_ids(entries, links, known, feed_urls)
+    seen = store.seen_ids(spec.url, ids)
+    store.touch_seen(spec.url, seen, now_ts)
+    shared_link = _shared(links)
+    fresh, taken = [], set(seen)
+    for entry, item_id, link in zip(entries, ids, links):
+        if item_id in taken:
+            continue
+        taken.add(item_id)
+        fresh.append(NewEntry(entry, item_id, link, "" if link in shared_link else link))
+    return fresh
+
+
+# -- one feed -----------------------------------------------------------------------------------
+
+@dataclass
+class _PollJob:
+    spec: FeedSpec
+    store: StateStore
+    fetcher: Fetcher
+    sink: Sink
+    settings: PollSettings
+    now: datetime
+
+    @property
+    def interval(self) -> int:
+        return self.spec.interval or self.settings.default_interval_seconds
+
+
+def _schedule(ctx: _PollJob, state: FeedState, seconds: int) -> None:
+    state.next_poll_at = ctx.now.timestamp() + seconds
+
+
+def _record_failure(ctx: _PollJob, state: FeedState, error: str,
+                    result: FetchResult | None) -> FeedOutcome:
+    state.consecutive_failures += 1
+    state.last_error, state.last_error_at = error, ctx.now.timestamp()
+    wait = http_rules.backoff_seconds(state.consecutive_failures, ctx.interval, ctx.settings.max_interval_seconds)
+    if result is not None and http_rules.is_throttled(result.status):
+        wait = max(wait, http_rules.retry_after(result.headers, ctx.now) or 0)
+    _schedule(ctx, state, wait)
+    if state.consecutive_failures >= ctx.settings.max_consecutive_failures:
+        state.parked = True
+        log.warning("feed %s parked after %d consecutive failures: %s",
+                    ctx.spec.url, state.consecutive_failures, error)
+        return FeedOutcome(ctx.spec.url, "parked", error=error)
+    return FeedOutcome(ctx.spec.url, "failed", error=error)
+
+
+def _record_success(ctx: _PollJob, state: FeedState, result: FetchResult, ttl: str | None) -> None:
+    state.consecutive_failures = 0
+    state.last_success_at = ctx.now.timestamp()
+    interval = http_rules.next_interval(
+        ctx.interval, ctx.settings.max_interval_seconds,
+        http_rules.cache_control_max_age(result.headers), http_rules.expires_in(result.headers, ctx.now),
+        http_rules.rss_ttl_seconds(ttl))
+    _schedule(ctx, state, interval)
+
+
+def _fill_full_text(ctx: _PollJob, fresh: list[NewEntry]) -> None:
+    for new in fresh:
+        if new.entry.content_html.strip() or not new.url:
+            continue
+        html, error = fetch_article_html(ctx.fetcher, new.url, ctx.settings.allow_private_addresses)
+        if error:
+            log.info("full text for %s not fetched: %s", new.url, error)
+        new.entry.content_html = html
+
+
+def _produce(ctx: _PollJob, state: FeedState, parsed: ParsedFeed, base_url: str) -> int:
+    fresh = select_new_entries(parsed, ctx.spec, state, ctx.store, base_url, ctx.now.timestamp())
+    if ctx.spec.full_text:
+        _fill_full_text(ctx, fresh)
+    feed = FeedContext.of(parsed, ctx.spec.url, base_url, fetched_at=datetime.now(timezone.utc))
+    items = [normalize_entry(new.entry, item_id=new.item_id, url=new.url, feed=feed) for new in fresh]
+    if items:
+        try:
+            ctx.sink(items)
+        except Exception as exc:
+            raise SinkError(f"sink failed for feed {ctx.spec.url}: {exc}") from exc
+        ctx.store.mark_produced(ctx.spec.url, [(n.item_id, n.remembered_link) for n in fresh],
+                                ctx.now.timestamp())
+    return len(items)
+
+
+def poll_feed(ctx: _PollJob) -> FeedOutcome:
+    state = ctx.store.get(ctx.spec.url)
+    result = ctx.fetcher.fetch(state.current_url, etag=state.etag, last_modified=state.last_modified)
+    state.last_status = result.status or None
+    if result.moved_permanently_to:
+        log.info("feed %s moved permanently to %s", state.current_url, result.moved_permanently_to)
+        state.current_url = result.moved_permanently_to
+
+    if result.error:
+        outcome = _record_failure(ctx, state, result.error, result)
+    elif http_rules.is_not_modified(result.status):
+        _record_success(ctx, state, result, ttl=None)
+        outcome = FeedOutcome(ctx.spec.url, "not_modified")
+    elif http_rules.is_gone(result.status):
+        state.disabled = True
+        state.last_error, state.last_error_at = "HTTP 410 Gone: feed disabled", ctx.now.timestamp()
+        outcome = FeedOutcome(ctx.spec.url, "disabled", error=state.last_error)
+    elif result.body is None:
+        outcome = _record_failure(ctx, state, f"HTTP {result.status}", result)
+    else:
+        outcome = _process_body(ctx, state, result)
+    ctx.store.save(state)
+    return outcome
+
+
+def _process_body(ctx: _PollJob, state: FeedState, result: FetchResult) -> FeedOutcome:
+    try:
+        parsed = parse_feed(result.body, result.headers, result.final_url)
+        if not parsed.entries and not parsed.title and parsed.error:
+            return _record_failure(ctx, state, f"not a feed: {parsed.error}", result)
+        new_items = _produce(ctx, state, parsed, result.final_url)
+    except SinkError:
+        raise
+    except Exception as exc:  # one odd document must not end the cycle for every other feed
+        log.exception("feed %s could not be processed", ctx.spec.url)
+        return _record_failure(ctx, state, f"processing failed: {type(exc).__name__}: {exc}", result)
+    # Validators are stored only after the sink succeeded: a 304 must never hide unsent items.
+    state.etag = result.headers.get("etag")
+    state.last_modified = result.headers.get("last-modified")
+    state.title = parsed.title or state.title
+    state.last_parse_error = parsed.error
+    state.items_produced += new_items
+    _record_success(ctx, state, result, parsed.ttl)
+    return FeedOutcome(ctx.spec.url, "ok", new_items=new_items, error=parsed.error)
+
+
+# -- cycles -------------------------------------------------------------------------------------
+
+def _interleave_by_host(specs: Sequence[tuple[FeedSpec, FeedState]]) -> list[tuple[FeedSpec, FeedState]]:
+    """Round-robin over hosts so a host's per-host limit does not idle the whole pool."""
+    queues: dict[str, deque] = defaultdict(deque)
+    for pair in specs:
+        queues[host_key(pair[1].current_url)].append(pair)
+    ordered = []
+    while queues:
+        for host in list(queues):
+            ordered.append(queues[host].popleft())
+            if not queues[host]:
+                del queues[host]
+    return ordered
+
+
+def poll_once(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings: PollSettings, *,
+              now: datetime | None = None, fetcher: Fetcher | None = None) -> CycleSummary:
+    """Poll every enabled, due, unparked feed once; raises SinkError if the sink fails."""
+    now = now or datetime.now(timezone.utc)
+    summary = CycleSummary()
+    due = []
+    for spec in specs:
+        if not spec.enabled:
+            continue
+        feed_state = state.get(spec.url)
+        if feed_state.disabled:
+            summary.skipped_disabled += 1
+        elif feed_state.parked:
+            summary.skipped_parked += 1
+        elif feed_state.next_poll_at <= now.timestamp():
+            due.append((spec, feed_state))
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(settings)
+    stop = threading.Event()
+
+    def run(spec: FeedSpec) -> FeedOutcome | None:
+        if stop.is_set():
+            return None
+        try:
+            return poll_feed(_PollJob(spec, state, fetcher, sink, settings, now))
+        except SinkError:
+            stop.set()
+            raise
+
+    sink_error: SinkError | None = None
+    try:
+        with ThreadPoolExecutor(settings.global_concurrency, thread_name_prefix="poll") as pool, \
+                tqdm(total=len(due), unit="feed", leave=False, disable=not sys.stderr.isatty()) as bar:
+            futures = [pool.submit(run, spec) for spec, _ in _interleave_by_host(due)]
+            for future in as_completed(futures):
+                bar.update(1)
+                try:
+                    outcome = future.result()
+                except SinkError as exc:
+                    sink_error = sink_error or exc
+                    continue
+                if outcome is not None:
+                    summary.outcomes.append(outcome)
+    finally:
+        if own_fetcher:
+            fetcher.close()
+    if sink_error:
+        raise sink_error
+    state.prune_seen((now - timedelta(days=settings.seen_horizon_days)).timestamp())
+    return summary
+
+
+def poll_forever(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings: PollSettings, *,
+                 stop: threading.Event | None = None, max_cycles: int | None = None,
+                 on_cycle: Callable[[CycleSummary], None] | None = None,
+                 max_sleep_seconds: float = 60.0) -> None:
+    """Cycle until `stop` is set (or `max_cycles` ran), sleeping until the next feed is due."""
+    stop = stop or threading.Event()
+    on_cycle = on_cycle or (lambda s: print(s.line(), file=sys.stderr, flush=True))
+    cycles = 0
+    with Fetcher(settings) as fetcher:
+        while not stop.is_set() and (max_cycles is None or cycles < max_cycles):
+            on_cycle(poll_once(specs, state, sink, settings, fetcher=fetcher))
+            cycles += 1
+            urls = {spec.url for spec in specs if spec.enabled}
+            pending = [f.next_poll_at for f in state.all_feeds()
+                       if f.feed_url in urls and not (f.parked or f.disabled)]
+            wait = min(pending, default=0) - datetime.now(timezone.utc).timestamp()
+            stop.wait(min(max(wait, 1.0), max_sleep_seconds))
+
+
+def _iso(ts: float | None) -> str | None:
+    return iso_utc(datetime.fromtimestamp(ts, tz=timezone.utc)) if ts else None
+
+
+def feeds_status_rows(state: StateStore) -> list[dict]:
+    """Health table for `newsbeam feeds status`: one row per feed the state store knows."""
+    rows = []
+    for feed in state.all_feeds():
+        if feed.disabled:
+            status = "disabled"
+        elif feed.parked:
+            status = "parked"
+        elif feed.consecutive_failures:
+            status = f"failing ({feed.consecutive_failures})"
+        else:
+            status = "ok"
+        rows.append({
+            "feed": feed.feed_url if feed.current_url == feed.feed_url else f"{feed.feed_url} -> {feed.current_url}",
+            "status": status,
+            "last_success": _iso(feed.last_success_at),
+            "last_error": feed.last_error if feed.consecutive_failures or feed.disabled or feed.parked
+            else feed.last_parse_error,
+            "next_poll": None if feed.parked or feed.disabled else _iso(feed.next_poll_at),
+            "items": feed.items_produced,
+        })
+    return rows

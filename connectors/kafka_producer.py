@@ -1,0 +1,85 @@
+"""Produce `FeedItem`s to Kafka; a call returns only once the broker acknowledged what it sent."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, MessageSizeTooLargeError
+
+from connectors.feeds.item import FeedItem
+
+log = logging.getLogger(__name__)
+
+# Safe defaults; anything in `client_config` overrides them (kafka-python argument names).
+_DEFAULTS = {
+    "acks": "all",
+    "enable_idempotence": True,   # supported (and default) in kafka-python 3; needs acks=all, retries
+    "retries": 5,
+    "max_in_flight_requests_per_connection": 5,
+    "compression_type": "gzip",
+    "linger_ms": 20,
+    "request_timeout_ms": 30_000,
+    "max_block_ms": 30_000,
+    "bootstrap_timeout_ms": 10_000,  # fail fast with a clear message when no broker answers
+}
+
+
+class KafkaUnavailable(RuntimeError):
+    """Raised with a one-line message naming the broker address."""
+
+
+class ItemProducer:
+    def __init__(self, bootstrap_servers: str | list[str], topic: str, client_config: dict | None = None,
+                 ack_timeout_s: float = 60.0) -> None:
+        self.topic = topic
+        self.bootstrap_servers = bootstrap_servers
+        self._ack_timeout_s = ack_timeout_s
+        config = {**_DEFAULTS, **(client_config or {})}
+        try:
+            self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
+        except KafkaError as exc:  # kafka-python 3 has no NoBrokersAvailable; a connection/timeout error
+            raise KafkaUnavailable(
+                f"Kafka unreachable at {_addresses(bootstrap_servers)}: {type(exc).__name__}: {exc}") from None
+
+    def send_items(self, items: Iterable[FeedItem]) -> int:
+        """Send items and wait for every acknowledgement; raises KafkaUnavailable on failure.
+
+        A record over the size limit can never succeed, so it is skipped with a warning instead
+        of failing every later cycle for its feed. Returns the number acknowledged."""
+        acknowledged = 0
+        try:
+            pending = []
+            for item in items:
+                try:
+                    pending.append((item.item_id, self._producer.send(
+                        self.topic, key=item.item_id.encode("utf-8"), value=item.to_json().encode("utf-8"))))
+                except MessageSizeTooLargeError as exc:  # kafka-python 3 checks the size in send()
+                    log.warning("item %s not produced: %s", item.item_id, exc)
+            self._producer.flush(timeout=self._ack_timeout_s)
+            for item_id, future in pending:
+                try:
+                    future.get(timeout=self._ack_timeout_s)
+                    acknowledged += 1
+                except MessageSizeTooLargeError as exc:
+                    log.warning("item %s not produced: %s", item_id, exc)
+        except KafkaError as exc:
+            raise KafkaUnavailable(
+                f"Kafka did not acknowledge items on topic {self.topic!r} at "
+                f"{_addresses(self.bootstrap_servers)}: {type(exc).__name__}: {exc}") from exc
+        return acknowledged
+
+    __call__ = send_items  # the poller's sink interface: sink(items)
+
+    def close(self) -> None:
+        self._producer.close(timeout=self._ack_timeout_s)
+
+    def __enter__(self) -> "ItemProducer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _addresses(bootstrap_servers: str | list[str]) -> str:
+    return bootstrap_servers if isinstance(bootstrap_servers, str) else ",".join(bootstrap_servers)

@@ -1,0 +1,57 @@
+import json
+import re
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pytest
+
+from connectors.feeds.item import FeedItem
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def sample() -> FeedItem:
+    return FeedItem(item_id="g1", url="https://example.org/a", title="T", summary_html="<p>S</p>",
+                    summary_text="S", content_html="", content_text="", authors=["A"], tags=["x"],
+                    published="2025-01-28T10:00:00Z", updated=None, published_missing=False,
+                    language="en", feed_url="https://example.org/feed", feed_title="F",
+                    fetched_at="2025-01-28T10:05:00Z")
+
+
+def architecture_fields() -> set[str]:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## The Kafka wire record", 1)[1].split("\n## ", 1)[0]
+    return {name for line in section.splitlines() if line.startswith("| `")
+            for name in re.findall(r"`(\w+)`", line.split("|")[1])}
+
+
+def test_fields_match_architecture_doc_and_schema_file():
+    schema = json.loads((ROOT / "connectors" / "feeds" / "feed_item.schema.json").read_text())
+    names = {f.name for f in fields(FeedItem)}
+    assert names == architecture_fields()
+    assert names == set(schema["properties"]) == set(schema["required"])
+    assert schema["properties"]["schema_version"]["const"] == sample().schema_version == 1
+
+
+def test_json_round_trip_keeps_unicode():
+    item = replace(sample(), title="“Quoted” – Zürich")
+    text = item.to_json()
+    assert "“Quoted” – Zürich" in text
+    assert FeedItem.from_json(text) == item
+
+
+@pytest.mark.parametrize("change", [
+    {"extra": 1}, {"published_missing": "no"}, {"authors": [1]}, {"schema_version": 2},
+    {"schema_version": True}, {"updated": 5},
+])
+def test_from_dict_rejects_bad_records(change):
+    record = {**sample().to_dict(), **change}
+    with pytest.raises(ValueError):
+        FeedItem.from_dict(record)
+
+
+def test_from_dict_rejects_missing_field():
+    record = sample().to_dict()
+    del record["language"]
+    with pytest.raises(ValueError, match="language"):
+        FeedItem.from_dict(record)
