@@ -42,6 +42,10 @@ def add_poll_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", metavar="PATH", help="poll state SQLite file (default: feeds.state_path)")
     parser.add_argument("--topic", help="Kafka topic (default: kafka.topic)")
     parser.add_argument("--bootstrap-servers", help="Kafka host:port[,...] (default: kafka.bootstrap_servers)")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="with --forever: serve Prometheus metrics on this port (0 = any free port)")
+    parser.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
+                        help="address for --metrics-port (default 127.0.0.1; 0.0.0.0 in containers)")
 
 
 def run_poll(args: argparse.Namespace, config: Any) -> int:
@@ -57,7 +61,7 @@ def run_poll(args: argparse.Namespace, config: Any) -> int:
         with ItemProducer(bootstrap, topic, client_config) as producer, \
                 StateStore(settings.state_path) as state:
             if args.forever:
-                poll_forever(specs, state, producer, settings)
+                poll_forever(specs, state, producer, settings, on_cycle=_cycle_reporter(args))
             else:
                 summary = poll_once(specs, state, producer, settings)
                 print(summary.line(), file=sys.stderr)
@@ -67,6 +71,24 @@ def run_poll(args: argparse.Namespace, config: Any) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _cycle_reporter(args: argparse.Namespace):
+    """One summary line per cycle, and Prometheus counters when --metrics-port is given."""
+    metrics = None
+    if getattr(args, "metrics_port", None) is not None:
+        from pipeline.metrics import PollMetrics
+
+        metrics = PollMetrics()
+        server, _ = metrics.serve(args.metrics_port, args.metrics_addr)
+        print(f"metrics on http://{args.metrics_addr}:{server.server_address[1]}/metrics", file=sys.stderr)
+
+    def report(summary) -> None:
+        if metrics is not None:
+            metrics.observe_cycle(summary)
+        print(summary.line(), file=sys.stderr, flush=True)
+
+    return report
 
 
 def add_feeds_arguments(parser: argparse.ArgumentParser) -> None:
