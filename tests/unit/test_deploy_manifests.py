@@ -202,11 +202,11 @@ def test_extractor_finds_commands_in_every_kind_of_file():
     assert shell_commands("x --bucket newsbeam && /opt/v/bin/newsbeam poll --once | tee log") == \
         [["newsbeam", "poll", "--once"]]
     found = {rel: sorted(" ".join(c) for c in cmds) for rel, cmds in all_deploy_commands().items()}
-    assert found["deploy/systemd/newsbeam-poll.service"] == ["newsbeam poll --forever"]
+    assert found["deploy/systemd/newsbeam-poll.service"] == ["newsbeam poll --forever --metrics-port 9464"]
     assert found["deploy/systemd/newsbeam-run.service"] == ["newsbeam run"]
-    assert found["deploy/k8s/poller-deployment.yaml"] == ["newsbeam poll --forever"]
+    assert found["deploy/k8s/poller-deployment.yaml"] == ["newsbeam poll --forever --metrics-port 9464 --metrics-addr 0.0.0.0"]
     assert found["deploy/k8s/pipeline-cronjob.yaml"] == ["newsbeam run"]
-    assert found["deploy/docker/compose.yaml"] == ["newsbeam poll --forever", "newsbeam run"]
+    assert found["deploy/docker/compose.yaml"] == ["newsbeam poll --forever --metrics-port 9464 --metrics-addr 0.0.0.0", "newsbeam run"]
     assert found["deploy/docker/Dockerfile"] == ["newsbeam --help"]
     assert found["deploy/airflow/newsbeam_dag.py"] == ["newsbeam poll --once", "newsbeam run"]
 
