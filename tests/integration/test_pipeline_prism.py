@@ -21,6 +21,13 @@ def prism() -> str:
     return path
 
 
+def _prism_args(prism: str) -> list[str]:
+    # Beam's DirectRunner first tries Prism itself and keeps a process-wide Prism job server
+    # (without our --prism_location); ask for a job server of our own.
+    return ["--runner=PrismRunner", f"--prism_location={prism}",
+            "--experiments=disable_prism_server_singleton"]
+
+
 def test_pipeline_runs_on_prism(stack_config, prism):
     cfg = stack_config.model_copy(update={"pipeline": stack_config.pipeline.model_copy(
         update={"nlp_enabled": False})})
@@ -28,10 +35,10 @@ def test_pipeline_runs_on_prism(stack_config, prism):
                   feed_item("p2", TEXT + " More from the wire.", feed="http://b.example/rss",
                             published="2025-01-28T11:00:00Z"),
                   feed_item("p1", TEXT), b"not json at all"])
-    summary = execute(cfg, ["--runner=PrismRunner", f"--prism_location={prism}"])
+    summary = execute(cfg, _prism_args(prism))
     assert summary.status == "written"
     articles = {r["item_id"]: r for r in read_table(cfg, "articles")}
     assert sorted(articles) == ["p1", "p2"]
     assert articles["p2"]["story_id"] == "p1"
     assert len(read_table(cfg, "rejects")) == 1
-    assert execute(cfg, ["--runner=PrismRunner", f"--prism_location={prism}"]).status == "nothing to do"
+    assert execute(cfg, _prism_args(prism)).status == "nothing to do"
