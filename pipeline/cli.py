@@ -145,6 +145,30 @@ def cmd_query(args, _extra) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- extract / eval
+def _nlp_defaults(args) -> None:
+    """--model / --gazetteer left unset fall back to the config's nlp section."""
+    config = _config(args)
+    if args.model is None:
+        args.model = config.nlp.model
+    if getattr(args, "gazetteer", "unset") is None:
+        args.gazetteer = config.nlp.leaders_file
+
+
+def cmd_extract(args, _extra) -> int:
+    from transforms.cli_extract import run_extract
+
+    _nlp_defaults(args)
+    return run_extract(args)
+
+
+def cmd_eval(args, _extra) -> int:
+    from transforms.cli_extract import run_eval
+
+    _nlp_defaults(args)
+    return run_eval(args)
+
+
 # ----------------------------------------------------------------------------- status
 def cmd_status(args, _extra) -> int:
     from pipeline import status
@@ -227,6 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
                        "over s3://BUCKET/PREFIX/<table>/dt=*/; prints tab-separated rows.")
     p.add_argument("sql", help='e.g. "SELECT speaker_name, count(*) FROM quotes GROUP BY 1"')
     p.set_defaults(func=cmd_query)
+
+    from transforms.cli_extract import add_eval_arguments, add_extract_arguments
+
+    p = add_extract_arguments(sub.add_parser(
+        "extract", help="quotes with speakers, leadership flags and entities of texts, as JSON lines"))
+    p.set_defaults(func=cmd_extract, model=None)
+
+    p = add_eval_arguments(sub.add_parser(
+        "eval", help="score quote and speaker extraction against PolNeAR (brat standoff gold)"))
+    p.set_defaults(func=cmd_eval, model=None)
 
     p = sub.add_parser("status", help="health: Kafka and consumer lag, S3 and the last run, feeds",
                        epilog="exit status: 0 when Kafka and S3 answer, 1 otherwise")
