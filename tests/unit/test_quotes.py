@@ -1,0 +1,99 @@
+import pytest
+
+from transforms.nlp import load_nlp
+from transforms.quotes import find_attributions, find_quote_spans
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def spans(text):
+    return [text[s.start:s.end] for s in find_quote_spans(text)]
+
+
+def test_curly_and_straight_marks_pair_even_when_mixed():
+    text = 'He said: \u201cOne thing." Then "two things," she said.'
+    assert spans(text) == ['\u201cOne thing."', '"two things,"']
+
+
+def test_quote_running_across_paragraphs_is_one_span():
+    text = '"First paragraph of speech.\n\n"Second paragraph," he said.'
+    assert spans(text) == [text[: text.index(',"') + 2]]
+
+
+ODD_MARKS = ('"Unclosed start of a quote, he said.\n\nA narrative paragraph.\n\n'
+             '"A fine quote," she said. He is 6\'2" tall.')
+
+
+def test_odd_number_of_marks_keeps_well_formed_quotes():
+    found = find_quote_spans(ODD_MARKS)
+    texts = [ODD_MARKS[s.start:s.end] for s in found]
+    assert texts[0] == '"Unclosed start of a quote, he said.'  # closed at its paragraph end
+    assert '"A fine quote,"' in texts
+    assert [s.recovered for s in found] == [True, False]  # the inch mark is ignored
+
+
+def test_odd_number_of_marks_still_attributes_the_good_quote(nlp):
+    found = quotes(nlp, ODD_MARKS)
+    assert ('"A fine quote,"', "direct", "said", "she") in found
+    assert not any("tall" in q[0] for q in found)
+
+
+def test_apostrophes_are_not_quotes_but_headline_single_quotes_are():
+    assert spans("Iran\u2019s leader and the prophets\u2019 mission.") == []
+    assert spans("Trump: \u2018We will win\u2019") == ["\u2018We will win\u2019"]
+
+
+def quotes(nlp, text):
+    doc = nlp(text)
+    return [(doc.text[a.start:a.end], a.kind, a.cue.text if a.cue is not None else None,
+             doc[a.speaker_start:a.speaker_end].text if a.speaker_start is not None else None)
+            for a in find_attributions(doc)]
+
+
+def test_speaker_after_and_inverted(nlp):
+    found = quotes(nlp, '"We must act now," the minister said.\n\n"It is late," said John Smith.')
+    assert found == [('"We must act now,"', "direct", "said", "the minister"),
+                     ('"It is late,"', "direct", "said", "John Smith")]
+
+
+def test_colon_introduced_and_continued(nlp):
+    found = quotes(nlp, "Sitting beside the president, Ali Khamenei continued: \u201cWe must know.\u201d")
+    assert found == [("\u201cWe must know.\u201d", "direct", "continued", "Ali Khamenei")]
+
+
+def test_wrote_on_x_with_appositive(nlp):
+    text = ('"The statement is clear," Mohammad Ranjbaran, an advisor to the foreign minister, wrote on X.')
+    assert quotes(nlp, text)[0][2:] == ("wrote", "Mohammad Ranjbaran")
+
+
+def test_according_to(nlp):
+    text = '"The deal is dead," according to Senator Jane Doe.'
+    assert quotes(nlp, text)[0][1:] == ("direct", "according", "Senator Jane Doe")
+
+
+def test_indirect_and_mixed_speech(nlp):
+    found = quotes(nlp, "The senator said that the bill would fail in the House.\n\n"
+                        "Trump urged supporters to watch polling places for \u201cfraud\u201d on Election Day.")
+    assert found[0] == ("that the bill would fail in the House", "indirect", "said", "The senator")
+    assert found[1][1:] == ("mixed", "urged", "Trump")
+    assert "\u201cfraud\u201d" in found[1][0]
+
+
+def test_cueless_quote_is_kept_as_continuation(nlp):
+    text = '"First part," Smith said. "Second part of the same speech."'
+    attributions = find_attributions(nlp(text))
+    assert [a.continues_previous for a in attributions] == [False, True]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", '"', '""', '\u201d\u201c', "\u2018", 'He said "',
+                                  '"a\n\n"b\n\n"c', "no quotes at all", '\u201cOnly an opener and text'])
+def test_extraction_never_loses_a_document(nlp, text):
+    from transforms.extract import extract_documents
+
+    [result] = extract_documents([("odd", text, None)], nlp=nlp)
+    assert result.id == "odd"
+    for q in result.quotes:
+        assert text[q.start:q.end] == q.text

@@ -1,0 +1,45 @@
+import pytest
+
+from transforms.extract import extract_documents
+from transforms.nlp import load_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def speakers(nlp, text, date="2016-06-01"):
+    [result] = extract_documents([("t", text, date)], nlp=nlp)
+    return [(q.text, q.speaker, q.speaker_name) for q in result.quotes if q.kind == "direct"]
+
+
+def test_pronoun_goes_to_last_named_subject_not_last_name(nlp):
+    text = ("Senator Mary Jones criticised the administration of Donald Trump on Monday.\n\n"
+            '"This cannot go on," she said.')
+    assert speakers(nlp, text) == [('"This cannot go on,"', "she", "Mary Jones")]
+
+
+def test_he_added_after_a_new_speaker_is_that_speaker(nlp):
+    text = ('"We will not negotiate," Ali Khamenei said.\n\n'
+            'Commentator Reza Ahangaran said: "The leader was clear."\n\n'
+            '"But the plan is different," he added.')
+    names = [s[2] for s in speakers(nlp, text)]
+    assert names == ["Ali Khamenei", "Reza Ahangaran", "Reza Ahangaran"]
+
+
+def test_surname_and_role_resolve_to_full_name(nlp):
+    text = ("Iran's Supreme Leader Ali Khamenei met officials on Tuesday.\n\n"
+            '"Diplomacy has hidden enmities," Khamenei said.\n\n'
+            '"We must be careful," the Supreme Leader said.')
+    assert [s[2] for s in speakers(nlp, text)] == ["Ali Khamenei", "Ali Khamenei"]
+
+
+def test_cueless_quote_paragraph_continues_previous_speaker_only_if_nobody_else_named(nlp):
+    text = ('"We will win," Jane Smith said.\n\n'
+            '"And we will win big."\n\n'
+            "Later, John Brown spoke to reporters about taxes.\n\n"
+            '"Taxes are too high."')
+    found = speakers(nlp, text)
+    assert found[1][2] == "Jane Smith"
+    assert found[2][2] != "Jane Smith"

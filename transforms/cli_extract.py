@@ -1,0 +1,94 @@
+"""``newsbeam extract`` and ``newsbeam eval`` subcommands."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from transforms.nlp import DEFAULT_MODEL
+
+DEFAULT_POLNEAR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "polnear"
+
+
+def add_extract_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.description = ("Extract quotes (with speakers, leadership flags) and entities. Prints one JSON "
+                          "line per document: {\"id\", \"quotes\", \"entities\"}; offsets are character "
+                          "offsets into the text as given.")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="plain-text files (id = file name); with none, read JSON lines "
+                             "{\"id\", \"text\", \"date\"?} from stdin")
+    parser.add_argument("--date", help="article date (YYYY-MM-DD) for FILE inputs; default: today")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="spaCy model name (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=32, help="documents per nlp.pipe batch")
+    parser.add_argument("--gazetteer", help="extra leaders CSV/YAML (name, aliases, role, country, from, to) "
+                                            "used instead of the built-in list")
+    return parser
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.description = ("Score extraction against PolNeAR brat gold: precision/recall/F1 of quote spans "
+                          "(overlap match) and speaker accuracy, for direct quotes and all attributions. "
+                          "See transforms/evaluation.py for the exact definitions.")
+    parser.add_argument("--data", default=str(DEFAULT_POLNEAR), help="PolNeAR root (default: %(default)s)")
+    parser.add_argument("--split", default="dev", choices=("train", "dev"), help="split (default: %(default)s)")
+    parser.add_argument("--limit", type=int, help="score only the first N articles")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="spaCy model name (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print scores as JSON instead of a table")
+    return parser
+
+
+def _inputs(args) -> list[tuple[str, str, str | None]]:
+    if args.files:
+        return [(Path(f).name, Path(f).read_text(encoding="utf-8"), args.date) for f in args.files]
+    docs = []
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        docs.append((str(record.get("id", number)), record["text"], record.get("date")))
+    return docs
+
+
+def run_extract(args) -> int:
+    from transforms.extract import extract_documents
+    from transforms.leaders import default_gazetteer, load_gazetteer
+    from transforms.nlp import load_nlp
+
+    gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
+    for result in extract_documents(_inputs(args), nlp=load_nlp(args.model), batch_size=args.batch_size,
+                                    gazetteer=gazetteer):
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    return 0
+
+
+def run_eval(args) -> int:
+    from transforms.evaluation import evaluate, format_table, load_split
+    from transforms.extract import extract_documents
+    from transforms.nlp import load_nlp
+
+    root = Path(args.data)
+    if not (root / args.split).is_dir():
+        print(f"no PolNeAR split at {root / args.split}", file=sys.stderr)
+        return 2
+    golds = load_split(root, args.split)[: args.limit]
+    extractions = list(extract_documents(((g.name, g.text, g.date) for g in golds), nlp=load_nlp(args.model)))
+    scores = evaluate(golds, extractions)
+    if args.json:
+        print(json.dumps({name: s.as_dict() for name, s in scores.items()}, indent=2))
+    else:
+        print(f"PolNeAR {args.split}: {len(golds)} articles")
+        print(format_table(scores))
+    return 0
+
+
+def main_extract(argv: list[str] | None = None) -> int:
+    return run_extract(add_extract_arguments(argparse.ArgumentParser(prog="newsbeam extract")).parse_args(argv))
+
+
+def main_eval(argv: list[str] | None = None) -> int:
+    return run_eval(add_eval_arguments(argparse.ArgumentParser(prog="newsbeam eval")).parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main_extract())

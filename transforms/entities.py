@@ -1,0 +1,176 @@
+"""Named entities of one article: model slips fixed, one canonical name per referent.
+
+"Ali Khamenei", "Khamenei" and "Khamenei's" share the canonical "Ali Khamenei";
+title words are not names ("Supreme Leader" tagged ORG is dropped); a name tagged
+WORK_OF_ART/ORG that is preceded by a title or is the subject of a speech verb
+becomes a PERSON.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from transforms.quotes import CUE_FORMS
+
+# Capitalised words that are titles/roles, never names on their own.
+TITLE_WORDS = frozenset("""
+president vice prime minister supreme leader king queen prince princess crown chancellor premier
+secretary general secretary-general sen. senator rep. representative gov. governor mayor speaker
+chairman chairwoman chair director spokesman spokeswoman spokesperson ambassador judge justice
+chief commander gen. general lt. col. colonel adm. admiral pope ayatollah sheikh emir sultan
+foreign defence defense finance interior treasury state deputy acting former first lady mr. mrs.
+ms. dr. prof. sir lord dame the reverend rev. prophet minister-president advisor adviser
+attorney candidate nominee mr mrs ms dr
+""".split())
+_PERSON_PREFIXES = frozenset("mr. mrs. ms. dr. mr mrs ms dr sen. rep. gov. gen. president prophet "
+                             "pope ayatollah sheikh king queen prince sir".split())
+_ORG_WORDS = frozenset("party house department ministry council committee agency union bank news "
+                       "times post press association court university group inc. corp. co. "
+                       "company network foundation institute campaign administration".split())
+_ALIASES = {
+    "us": "United States", "u.s.": "United States", "usa": "United States", "u.s.a.": "United States",
+    "united states": "United States", "america": "United States",
+    "uk": "United Kingdom", "u.k.": "United Kingdom", "britain": "United Kingdom",
+    "great britain": "United Kingdom", "united kingdom": "United Kingdom",
+    "un": "United Nations", "u.n.": "United Nations", "united nations": "United Nations",
+    "eu": "European Union", "european union": "European Union",
+}
+_KEPT_LABELS = frozenset("PERSON ORG GPE NORP LOC FAC EVENT PRODUCT LAW WORK_OF_ART LANGUAGE".split())
+
+
+@dataclass
+class Mention:
+    start: int  # character offsets
+    end: int
+    tok_start: int
+    tok_end: int
+    text: str
+    label: str
+    canonical: str = ""
+    is_subject: bool = False
+
+
+@dataclass
+class EntityRecord:
+    name: str
+    label: str
+    canonical: str
+    count: int
+    first_start: int
+    first_end: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _trim(span: Span) -> tuple[int, int]:
+    """Drop a trailing possessive and punctuation/dashes at either end of an entity span."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while end > start and (doc[end - 1].lower_ in ("'s", "\u2019s") or doc[end - 1].is_punct
+                           or doc[end - 1].is_space):
+        end -= 1
+    while start < end and (doc[start].is_punct or doc[start].is_space or doc[start].text in "\u2015\u2014\u2013"):
+        start += 1
+    return start, end
+
+
+def _is_name_like(doc: Doc, start: int, end: int) -> bool:
+    tokens = [t for t in doc[start:end] if not t.is_punct]
+    return (1 <= len(tokens) <= 4 and all(t.text[:1].isupper() for t in tokens)
+            and not any(t.lower_ in _ORG_WORDS or t.lower_ in TITLE_WORDS for t in tokens))
+
+
+def _followed_by_speech(doc: Doc, end: int) -> bool:
+    """'X said' or 'X, an advisor to ..., wrote' (the name is the subject of a cue)."""
+    root = doc[end - 1]
+    return root.dep_ in ("nsubj", "nsubjpass") and root.head.lower_ in CUE_FORMS
+
+
+def _strip_titles(doc: Doc, start: int, end: int) -> int:
+    while start < end - 1 and doc[start].lower_ in TITLE_WORDS:
+        start += 1
+    return start
+
+
+def find_mentions(doc: Doc) -> list[Mention]:
+    """Entity mentions with label fixes and canonical names, in text order."""
+    mentions: list[Mention] = []
+    for ent in doc.ents:
+        label = ent.label_
+        if label not in _KEPT_LABELS:
+            continue
+        start, end = _trim(ent)
+        if label in ("PERSON", "ORG", "WORK_OF_ART", "NORP", "GPE"):
+            start = _strip_titles(doc, start, end)
+        if all(t.lower_ in TITLE_WORDS or t.is_punct for t in doc[start:end]):
+            continue  # "Supreme Leader" tagged ORG, "The Supreme Leader's" tagged WORK_OF_ART
+        preceded_by_title = start > 0 and doc[start - 1].text[:1].isupper() and (
+            doc[start - 1].lower_ in _PERSON_PREFIXES | TITLE_WORDS) and doc[start - 1].lower_ != "the"
+        if label in ("WORK_OF_ART", "ORG", "NORP") and _is_name_like(doc, start, end) and (
+                preceded_by_title or _followed_by_speech(doc, end)):
+            if label != "ORG" or preceded_by_title:
+                label = "PERSON"
+        if end <= start:
+            continue
+        span = doc[start:end]
+        mentions.append(Mention(span.start_char, span.end_char, start, end, span.text, label,
+                                is_subject=span.root.dep_ in ("nsubj", "nsubjpass")))
+    _relabel_surnames(mentions)
+    _canonicalise(mentions)
+    return mentions
+
+
+def _relabel_surnames(mentions: list[Mention]) -> None:
+    """A one-word ORG/GPE/NORP equal to a known person's surname is that person ('Nasrallah' as ORG)."""
+    surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1}
+    for m in mentions:
+        if m.label in ("ORG", "GPE", "NORP", "WORK_OF_ART") and m.text in surnames:
+            m.label = "PERSON"
+
+
+def _canonicalise(mentions: list[Mention]) -> None:
+    """Surname-only and short forms map to the most recent (else most frequent) full name."""
+    full_names = Counter(m.text for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1)
+    recent: dict[str, str] = {}  # surname -> full name last seen
+    for m in mentions:
+        if m.label != "PERSON":
+            key = m.text.lower()
+            if key.startswith("the "):
+                key = key[4:]
+            m.canonical = _ALIASES.get(key, m.text[4:] if m.text.lower().startswith("the ") else m.text)
+            continue
+        words = m.text.split()
+        if len(words) > 1:
+            # "Seyyed Hassan Nasrallah" after "Hassan Nasrallah": one person, first full form wins.
+            earlier = recent.get(words[-1])
+            same = earlier is not None and (m.text.endswith(" " + earlier) or earlier.endswith(" " + m.text))
+            m.canonical = earlier if same else m.text
+            recent[words[-1]] = m.canonical
+            continue
+        name = words[0]
+        if name in recent:
+            m.canonical = recent[name]
+            continue
+        candidates = [(count, full) for full, count in full_names.items()
+                      if full.split()[-1] == name or full.split()[0] == name]
+        m.canonical = max(candidates)[1] if candidates else name
+
+
+def summarise(mentions: list[Mention]) -> list[EntityRecord]:
+    """One record per canonical name: majority label (PERSON wins ties), count, first offsets."""
+    records: dict[str, EntityRecord] = {}
+    labels: dict[str, Counter] = {}
+    for m in mentions:
+        record = records.get(m.canonical)
+        if record is None:
+            records[m.canonical] = EntityRecord(m.text, m.label, m.canonical, 1, m.start, m.end)
+            labels[m.canonical] = Counter()
+        else:
+            record.count += 1
+        labels[m.canonical][m.label] += 1
+    for canonical, record in records.items():
+        record.label = max(labels[canonical].items(), key=lambda kv: (kv[1], kv[0] == "PERSON"))[0]
+    return sorted(records.values(), key=lambda r: r.first_start)

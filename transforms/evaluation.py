@@ -1,0 +1,213 @@
+"""Scoring quote extraction against PolNeAR brat standoff gold.
+
+Layout: ``<root>/<split>/text/<name>.txt`` and ``<root>/<split>/attributions/<name>_<annotator>.ann``.
+``T`` lines are spans typed Source / Cue / Content (``a b;c d`` = discontinuous),
+``E`` lines tie them into one attribution. When an article has several annotators'
+files, the first in sorted order is used.
+
+Definitions (kept deliberately strict):
+
+* **Direct quote (gold)**: an attribution whose Content, trimmed of whitespace and of
+  trailing ``.,;:``, starts with a double quote mark and ends with one (straight,
+  curly, guillemets, or the two-apostrophe/backtick form ``''`` used by some wire
+  archives), or whose
+  Content is enclosed by double quote marks in the text (the nearest non-space
+  character before it is a mark and the nearest non-space character after it,
+  skipping ``.,;:``, is a mark).
+* **Match**: a predicted quote matches a gold attribution when their character
+  spans overlap (any piece of a discontinuous gold Content). Precision = share of
+  predictions that match a gold item of the evaluated set; recall = share of gold
+  items matched by some prediction. For the direct set only ``kind == "direct"``
+  predictions are scored, and only against direct gold; for "all attributions"
+  every prediction is scored against every gold Content.
+* **Speaker accuracy**: over matched predictions whose best-overlapping gold has a
+  Source, the share where the predicted speaker span overlaps the gold Source, or
+  where the gold Source span is a different mention of the same person (the last
+  word of our resolved name occurs as a word in the gold Source text, as with a
+  pronoun resolved to a name the gold Source spells out). No speaker = wrong.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from transforms.extract import DocumentExtraction, QuoteRecord
+
+_DOUBLE = "\"\u201c\u201d\u201e\u00ab\u00bb"
+_TRAILING = ".,;: \n\t"
+
+
+@dataclass
+class GoldAttribution:
+    content: list[tuple[int, int]]
+    source: list[tuple[int, int]] = field(default_factory=list)
+    cue: list[tuple[int, int]] = field(default_factory=list)
+    direct: bool = False
+
+
+@dataclass
+class GoldDocument:
+    name: str
+    text: str
+    date: str | None
+    attributions: list[GoldAttribution]
+
+
+def _spans(field_text: str) -> list[tuple[int, int]]:
+    return [tuple(int(x) for x in part.split()) for part in field_text.split(";")]
+
+
+def is_direct(text: str, pieces: list[tuple[int, int]]) -> bool:
+    """The gold "direct quote" rule described in the module docstring."""
+    start, end = pieces[0][0], pieces[-1][1]
+    inner = text[start:end].strip().rstrip(_TRAILING)
+    if len(inner) > 2 and _opens(inner) and _closes(inner):
+        return True
+    return _closes(text[:start].rstrip()) and _opens(text[end:].lstrip(_TRAILING))
+
+
+def _opens(s: str) -> bool:
+    return s[:1] in _DOUBLE or s[:2] in ("''", "``")
+
+
+def _closes(s: str) -> bool:
+    return s[-1:] in _DOUBLE or s[-2:] in ("''", "``")
+
+
+def read_ann(ann_text: str, text: str) -> list[GoldAttribution]:
+    """Attributions of one brat file (E lines over T spans)."""
+    spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    events: list[list[str]] = []
+    for line in ann_text.splitlines():
+        if line.startswith("T"):
+            parts = line.split("\t")
+            if len(parts) < 2:
+                continue
+            kind, _, offsets = parts[1].partition(" ")
+            spans[parts[0]] = (kind, _spans(offsets))
+        elif line.startswith("E"):
+            parts = line.split("\t")
+            if len(parts) >= 2:
+                events.append(parts[1].split())
+    out = []
+    for args in events:
+        roles: dict[str, list[tuple[int, int]]] = {}
+        for arg in args[1:]:
+            role, _, ref = arg.partition(":")
+            if ref in spans:
+                roles.setdefault(role.rstrip("0123456789"), []).extend(spans[ref][1])
+        if "Content" not in roles:
+            continue
+        content = sorted(roles["Content"])
+        out.append(GoldAttribution(content, sorted(roles.get("Source", [])), sorted(roles.get("Cue", [])),
+                                   is_direct(text, content)))
+    return out
+
+
+def _dates(root: Path) -> dict[str, str]:
+    meta = root / "metadata.tsv"
+    if not meta.exists():
+        return {}
+    with meta.open(encoding="utf-8") as handle:
+        return {row["filename"]: row["publication_date"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def load_split(root: str | Path, split: str = "dev") -> list[GoldDocument]:
+    """Gold documents of one split, one annotator per article (first file in sorted order)."""
+    root = Path(root)
+    dates = _dates(root)
+    chosen: dict[str, Path] = {}
+    for ann in sorted((root / split / "attributions").glob("*.ann")):
+        name = re.sub(r"_[^_]+$", "", ann.stem)
+        chosen.setdefault(name, ann)
+    docs = []
+    for name, ann in sorted(chosen.items()):
+        text_path = root / split / "text" / f"{name}.txt"
+        text = text_path.read_text(encoding="utf-8")
+        docs.append(GoldDocument(name, text, dates.get(name), read_ann(ann.read_text(encoding="utf-8"), text)))
+    return docs
+
+
+def _overlap(a: tuple[int, int], pieces: Iterable[tuple[int, int]]) -> int:
+    return sum(max(0, min(a[1], e) - max(a[0], s)) for s, e in pieces)
+
+
+def _speaker_correct(quote: QuoteRecord, gold: GoldAttribution, text: str) -> bool:
+    if quote.speaker_start is not None and _overlap((quote.speaker_start, quote.speaker_end), gold.source):
+        return True
+    if not quote.speaker_name:
+        return False
+    surname = quote.speaker_name.split()[-1]
+    gold_text = " ".join(text[s:e] for s, e in gold.source)
+    return re.search(r"\b" + re.escape(surname) + r"\b", gold_text) is not None
+
+
+@dataclass
+class Score:
+    predicted: int = 0
+    correct_predictions: int = 0
+    gold: int = 0
+    found_gold: int = 0
+    speaker_total: int = 0
+    speaker_correct: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.correct_predictions / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.found_gold / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def speaker_accuracy(self) -> float:
+        return self.speaker_correct / self.speaker_total if self.speaker_total else 0.0
+
+    def as_dict(self) -> dict:
+        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+                "speaker_accuracy": round(self.speaker_accuracy, 4), "predicted": self.predicted,
+                "gold": self.gold, "speaker_scored": self.speaker_total}
+
+
+def score_document(gold: GoldDocument, extraction: DocumentExtraction, direct_only: bool, score: Score) -> None:
+    golds = [g for g in gold.attributions if g.direct or not direct_only]
+    preds = [q for q in extraction.quotes if q.kind == "direct" or not direct_only]
+    score.gold += len(golds)
+    score.predicted += len(preds)
+    found = set()
+    for quote in preds:
+        overlaps = [(_overlap((quote.start, quote.end), g.content), k) for k, g in enumerate(golds)]
+        best, k = max(overlaps, default=(0, -1))
+        if best <= 0:
+            continue
+        score.correct_predictions += 1
+        found.update(j for amount, j in overlaps if amount > 0)
+        if golds[k].source:
+            score.speaker_total += 1
+            score.speaker_correct += _speaker_correct(quote, golds[k], gold.text)
+    score.found_gold += len(found)
+
+
+def evaluate(golds: list[GoldDocument], extractions: list[DocumentExtraction]) -> dict[str, Score]:
+    """Scores for direct quotes and for all attributions."""
+    scores = {"direct": Score(), "all": Score()}
+    for gold, extraction in zip(golds, extractions):
+        score_document(gold, extraction, True, scores["direct"])
+        score_document(gold, extraction, False, scores["all"])
+    return scores
+
+
+def format_table(scores: dict[str, Score]) -> str:
+    lines = [f"{'set':<8}{'P':>8}{'R':>8}{'F1':>8}{'spk acc':>9}{'pred':>7}{'gold':>7}"]
+    for name, s in scores.items():
+        lines.append(f"{name:<8}{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}{s.speaker_accuracy:>9.3f}"
+                     f"{s.predicted:>7}{s.gold:>7}")
+    return "\n".join(lines)

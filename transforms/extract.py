@@ -1,0 +1,112 @@
+"""Single entry point: texts in, quotes (with speakers and leadership) and entities out.
+
+Offsets are exact character offsets into the text passed in (clean it first with
+``transforms.text.clean_text``; extraction never alters the text).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from transforms.entities import EntityRecord, find_mentions, summarise
+from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
+from transforms.nlp import load_nlp
+from transforms.quotes import find_attributions, find_quote_spans, paragraph_bounds
+from transforms.speakers import SpeakerResolver
+from transforms.text import normalise_for_hash
+
+_QUOTE_CHARS = "\"'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+
+
+@dataclass
+class QuoteRecord:
+    start: int
+    end: int
+    text: str
+    kind: str  # direct | mixed | indirect
+    cue: str | None
+    speaker: str | None  # as written ("he", "the Supreme Leader", "Khamenei")
+    speaker_name: str | None  # resolved canonical name
+    speaker_role: str | None
+    speaker_country: str | None
+    is_leadership: bool
+    statement_id: str
+    confidence: float
+    speaker_start: int | None = None
+    speaker_end: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DocumentExtraction:
+    id: str
+    quotes: list[QuoteRecord] = field(default_factory=list)
+    entities: list[EntityRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "quotes": [q.to_dict() for q in self.quotes],
+                "entities": [e.to_dict() for e in self.entities]}
+
+
+def statement_id(quote_text: str, speaker: str | None) -> str:
+    """Same words by the same speaker -> same id, whatever the outlet's quote marks/spacing."""
+    words = normalise_for_hash(quote_text).strip(_QUOTE_CHARS + " .,")
+    key = f"{words}\x1f{normalise_for_hash(speaker or '')}"
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = None) -> DocumentExtraction:
+    """Rules over one parsed document (no re-parsing)."""
+    gazetteer = gazetteer or default_gazetteer()
+    day = _as_date(date)
+    text = doc.text
+    paragraphs = paragraph_bounds(text)
+    mentions = find_mentions(doc)
+    roles = article_roles(doc, mentions)
+    attributions = find_attributions(doc, paragraphs)
+    resolver = SpeakerResolver(doc, mentions, find_quote_spans(text, paragraphs), roles, gazetteer, day, paragraphs)
+    quotes = []
+    for att in attributions:
+        speaker = resolver.resolve(att)
+        role = speaker_role(speaker.name, roles, gazetteer, day)
+        quote_text = text[att.start:att.end]
+        quotes.append(QuoteRecord(
+            start=att.start, end=att.end, text=quote_text, kind=att.kind,
+            cue=att.cue.text if att.cue is not None else None,
+            speaker=speaker.text, speaker_name=speaker.name,
+            speaker_role=role.role if role else None, speaker_country=role.country if role else None,
+            is_leadership=bool(role and role.is_leader),
+            statement_id=statement_id(quote_text, speaker.name or speaker.text),
+            confidence=round(min(1.0, max(0.0, speaker.confidence)), 3),
+            speaker_start=speaker.start, speaker_end=speaker.end))
+    return DocumentExtraction(doc_id, quotes, summarise(mentions))
+
+
+def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | None = None,
+                      batch_size: int = 32, gazetteer: Gazetteer | None = None) -> Iterator[DocumentExtraction]:
+    """Parse ``(id, text, date or None)`` triples in batches and yield one extraction each."""
+    nlp = nlp or load_nlp()
+    gazetteer = gazetteer or default_gazetteer()
+    stream = ((text, (doc_id, date)) for doc_id, text, date in docs)
+    for doc, (doc_id, date) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+        yield extract_doc(doc_id, doc, date, gazetteer)

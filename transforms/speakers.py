@@ -1,0 +1,227 @@
+"""Resolve speaker spans to names: named mentions, pronouns, roles, continued speech.
+
+Rules, in order, for one attribution:
+
+1. The speaker span overlaps an entity mention -> that mention's canonical name
+   (PERSON first; ORG/GPE speakers such as "the White House" keep their name).
+2. A pronoun (he/she) -> the most recent person who was the grammatical subject
+   outside quotes before the quote, or the most recent resolved speaker, whichever
+   is later; gender from titles/first names filters candidates when known.
+3. A role noun phrase ("the Supreme Leader", "the minister") -> the most recently
+   mentioned person the article gave that role (head-noun match), else a person
+   of the article whom the gazetteer gives that role on the article date.
+4. A quote paragraph without cue continues the previous quote's speaker, but only
+   when no other person is named (outside quotes) in between and the previous
+   quote is at most two paragraphs back.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from transforms.entities import TITLE_WORDS, Mention
+from transforms.leaders import Gazetteer, Role, _match_role
+from transforms.quotes import Attribution, QuoteSpan
+
+_MALE = frozenset("he him his himself".split())
+_FEMALE = frozenset("she her hers herself".split())
+_RESOLVABLE_PRONOUNS = _MALE | _FEMALE
+_FEMALE_TITLES = frozenset("mrs. ms. mrs ms queen madam dame lady".split())
+_MALE_TITLES = frozenset("mr. mr king sir lord".split())
+# Small list of frequent female first names in news; used only to filter he/she candidates.
+_FEMALE_NAMES = frozenset("""
+hillary kellyanne nancy elizabeth melania ivanka chelsea michelle sarah jill huma donna debbie
+kamala theresa angela christine ursula janet marine nikki condoleezza madeleine susan hope katrina
+kayleigh karine jen dana megyn katy maria mary anne ann jane laura barbara hope samantha
+tulsi liz giorgia claudia ruth sonia amy kirsten tammy patty dianne maxine alexandria ilhan
+rashida ayanna lisa susan kristalina gina jennifer jessica emily rachel yvette priti
+""".split())
+_MALE_NAMES = frozenset("""
+donald barack bill joe mike john george jeb ted marco ben chris paul bernie tim rudy newt reince
+steve jared eric corey jason vladimir ali masoud hassan mohammad mahmoud ebrahim xi emmanuel boris
+rishi keir justin benjamin recep narendra kim david james robert michael william richard thomas
+mark jeff jim tom frank harry peter andrew rex jerome scott pete marco antony lloyd
+""".split())
+_DETERMINERS = frozenset("the a an this that his her their its our".split())
+
+
+@dataclass
+class ResolvedSpeaker:
+    text: str | None  # speaker span as written
+    name: str | None  # resolved canonical name
+    start: int | None  # character offsets of the speaker span
+    end: int | None
+    confidence: float
+
+
+def _gender(mention: Mention, doc: Doc) -> str | None:
+    first = mention.text.split()[0].lower()
+    before = doc[mention.tok_start - 1].lower_ if mention.tok_start else ""
+    if before in _FEMALE_TITLES or first in _FEMALE_NAMES:
+        return "f"
+    if before in _MALE_TITLES or first in _MALE_NAMES:
+        return "m"
+    return None
+
+
+class SpeakerResolver:
+    """Resolves the attributions of one article in text order."""
+
+    def __init__(self, doc: Doc, mentions: list[Mention], quote_spans: list[QuoteSpan],
+                 roles: dict[str, Role], gazetteer: Gazetteer, day: dt.date | None,
+                 paragraphs: list[tuple[int, int]]):
+        self.doc = doc
+        self.roles = roles
+        self.gazetteer = gazetteer
+        self.day = day
+        self.paragraph_starts = [p[0] for p in paragraphs]
+        quote_starts = [q.start for q in quote_spans]
+
+        def inside_quote(pos: int) -> bool:
+            k = bisect.bisect_right(quote_starts, pos) - 1
+            return k >= 0 and quote_spans[k].start <= pos < quote_spans[k].end
+
+        self.mentions = mentions
+        self.persons = [m for m in mentions if m.label == "PERSON" and not inside_quote(m.start)]
+        self.person_starts = [m.start for m in self.persons]
+        self.gender: dict[str, str] = {}
+        for m in mentions:
+            if m.label == "PERSON" and m.canonical not in self.gender:
+                g = _gender(m, doc)
+                if g:
+                    self.gender[m.canonical] = g
+        self.mention_starts = [m.start for m in mentions]
+        self.surnames = {m.canonical.split()[-1]: m.canonical for m in mentions if m.label == "PERSON"}
+        # (position, name, (span text, start, end)) of the last resolved speaker
+        self.last: tuple[int, str, tuple[str, int, int]] | None = None
+        self.last_direct: tuple[int, str | None, tuple[str, int, int]] | None = None
+
+    def _paragraph(self, pos: int) -> int:
+        return bisect.bisect_right(self.paragraph_starts, pos) - 1
+
+    def _mention_in(self, start: int, end: int) -> Mention | None:
+        k = bisect.bisect_left(self.mention_starts, start)
+        best = None
+        for m in self.mentions[max(0, k - 1):]:
+            if m.start >= end:
+                break
+            if m.end > start and (best is None or (m.label == "PERSON" and best.label != "PERSON")):
+                best = m
+        return best
+
+    def _pronoun(self, pronoun: str, before: int) -> str | None:
+        wanted = "m" if pronoun in _MALE else "f"
+        k = bisect.bisect_left(self.person_starts, before) - 1
+        window_start = self.paragraph_starts[max(0, self._paragraph(before) - 3)]
+        subject = fallback = None
+        while k >= 0 and self.persons[k].start >= window_start:
+            m = self.persons[k]
+            if self.gender.get(m.canonical, wanted) == wanted:
+                if m.is_subject:
+                    subject = m
+                    break
+                fallback = fallback or m
+            k -= 1
+        if self.last is not None and self.last[0] < before and self.gender.get(self.last[1], wanted) == wanted:
+            if subject is None or self.last[0] > subject.start:
+                return self.last[1]
+        if subject is not None:
+            return subject.canonical
+        return fallback.canonical if fallback else None
+
+    def _role_holder(self, words: list[str], before: int) -> str | None:
+        found = _match_role(words)
+        if found is None:
+            return None
+        role = found[0]
+        head = role.split()[-1]
+        k = bisect.bisect_left(self.person_starts, before) - 1
+        while k >= 0:
+            name = self.persons[k].canonical
+            known = self.roles.get(name)
+            if known and (known.role == role or known.role.split()[-1] == head):
+                return name
+            k -= 1
+        for entry in self.gazetteer.holders(role, self.day):
+            if any(m.canonical == entry.name or m.canonical in entry.aliases for m in self.persons):
+                return entry.name
+        return None
+
+    def _unrecognised_name(self, span) -> str | None:
+        """A proper-name run the NER missed ("said Adrian Mapp"): its last PROPN run, titles dropped."""
+        tokens = [t for t in span if t.pos_ == "PROPN" and t.lower_ not in TITLE_WORDS]
+        if not tokens:
+            return None
+        run = [tokens[-1]]
+        for t in reversed(tokens[:-1]):
+            if t.i != run[0].i - 1 or t.lower_ in TITLE_WORDS:
+                break
+            run.insert(0, t)
+        name = " ".join(t.text for t in run)
+        return self.surnames.get(name, name)
+
+    def resolve(self, att: Attribution) -> ResolvedSpeaker:
+        doc = self.doc
+        if att.speaker_start is None:
+            return self._continuation(att)
+        span = doc[att.speaker_start:att.speaker_end]
+        start, end, text = span.start_char, span.end_char, span.text
+        before = min(start, att.start)
+        mention = self._mention_in(start, end)
+        words = [t.lower_ for t in span if t.lower_ not in _DETERMINERS and not t.is_punct]
+        name, confidence = None, att.confidence
+        if mention is not None:
+            name = mention.canonical
+        elif len(span) == 1 and span[0].lower_ in _RESOLVABLE_PRONOUNS:
+            name = self._pronoun(span[0].lower_, before)
+            confidence *= 0.9
+        elif words and _match_role(words) is not None:
+            name = self._role_holder([w for w in words if w not in ("'s", "\u2019s")], before)
+            confidence *= 0.9
+        elif span[-1].pos_ == "PROPN":
+            name = self._unrecognised_name(span)
+        if name is not None and (mention is None or mention.label == "PERSON"):
+            self.last = (start, name, (text, start, end))
+        if att.kind == "direct":
+            self.last_direct = (att.end, name, (text, start, end))
+        return ResolvedSpeaker(text, name, start, end, confidence)
+
+    def _previous_paragraph_subject(self, att: Attribution) -> ResolvedSpeaker:
+        """Weakest guess for a quote with no cue and no earlier speaker: the person the
+        preceding paragraph is about (its last named grammatical subject)."""
+        here = self._paragraph(att.start)
+        if here > 0:
+            lo, hi = self.paragraph_starts[here - 1], self.paragraph_starts[here]
+            k = bisect.bisect_left(self.person_starts, hi) - 1
+            while k >= 0 and self.persons[k].start >= lo:
+                m = self.persons[k]
+                if m.is_subject:
+                    return ResolvedSpeaker(m.text, m.canonical, m.start, m.end, att.confidence * 0.5)
+                k -= 1
+        return ResolvedSpeaker(None, None, None, None, att.confidence * 0.5)
+
+    def _continuation(self, att: Attribution) -> ResolvedSpeaker:
+        """Cue-less quote: the previous quote's speaker goes on.
+
+        Always within the same paragraph ('"A," X said. "B."'); across paragraphs only
+        up to two paragraphs on and when nobody else is named outside quotes meanwhile.
+        """
+        unknown = self._previous_paragraph_subject(att)
+        if self.last_direct is None:
+            return unknown
+        quote_end, name, (text, start, end) = self.last_direct
+        here, there = self._paragraph(att.start), self._paragraph(quote_end - 1)
+        if here != there:
+            if here - there > 2:
+                return unknown
+            k = bisect.bisect_left(self.person_starts, self.paragraph_starts[there + 1])
+            while k < len(self.persons) and self.persons[k].start < att.start:
+                if self.persons[k].canonical != name:
+                    return unknown
+                k += 1
+        self.last_direct = (att.end, name, (text, start, end))
+        # The speaker span is the mention that introduced this speech.
+        return ResolvedSpeaker(text, name, start, end, att.confidence)
