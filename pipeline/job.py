@@ -21,6 +21,7 @@ from connectors.parquet_sink import WriteTables
 from transforms.article import prepare_article
 from transforms.decode import decode_item
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
+from transforms.extract_beam import FAILED, ExtractQuotesAndEntities
 
 REJECTS = "rejects"
 FOLLOW = "follow"
@@ -96,56 +97,6 @@ class _ReadHistoryFn(beam.DoFn):
                              filesystem=self._fs).to_pylist()
         for row in rows:
             yield TaggedOutput(table, row) if table == "rejects" else row
-
-
-class _ExtractFn(beam.DoFn):
-    """Quotes, speakers, entities and leadership for primary copies, batched into nlp.pipe.
-
-    Input elements are lists of articles (BatchElements). The model is loaded once per worker
-    (setup). A batch that raises is retried one document
-    at a time so a single bad document becomes a reject instead of failing the run.
-    """
-
-    def __init__(self, model: str, batch_size: int, leaders_file: str | None):
-        self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
-        self.quotes = Metrics.counter(NAMESPACE, "quotes")
-        self.leadership = Metrics.counter(NAMESPACE, "leadership_statements")
-        self.rejected = Metrics.counter(NAMESPACE, "rejects")
-
-    def setup(self):
-        from transforms.leaders import default_gazetteer, load_gazetteer
-        from transforms.nlp import load_nlp
-
-        self._nlp = load_nlp(self._model)
-        self._gazetteer = load_gazetteer(self._leaders_file) if self._leaders_file else default_gazetteer()
-
-    def _extract(self, articles: list[dict]):
-        from transforms.extract import extract_documents
-
-        return list(extract_documents([_doc(a) for a in articles], self._nlp, self._batch_size,
-                                      self._gazetteer))
-
-    def process(self, batch: list[dict]):
-        try:
-            pairs = list(zip(batch, self._extract(batch)))
-        except Exception:
-            pairs = []
-            for a in batch:
-                try:
-                    pairs.append((a, self._extract([a])[0]))
-                except Exception as exc:
-                    self.rejected.inc()
-                    yield TaggedOutput(REJECTS, reject_row(a["_record"], "nlp", _one_line(exc),
-                                                          a["item_id"], a["fetched_at"]))
-        for article, result in pairs:
-            quotes = [q.to_dict() for q in result.quotes]
-            self.quotes.inc(len(quotes))
-            self.leadership.inc(sum(1 for q in quotes if q.get("is_leadership")))
-            yield {**article, "quotes": quotes, "entities": [e.to_dict() for e in result.entities]}
-
-
-def _doc(article: dict) -> tuple[str, str, str | None]:
-    return article["item_id"], article["text"], article.get("published")
 
 
 def to_table_rows(article: dict, run_id: str):
@@ -242,11 +193,11 @@ def build(p: beam.Pipeline, spec: JobSpec):
              | "FollowOrExtract" >> beam.FlatMap(_follow_or_extract).with_outputs(FOLLOW, main="orphans"))
     to_extract = (primary, split.orphans) | "ToExtract" >> beam.Flatten()
     if spec.nlp_model:
-        extracted = (to_extract
-                     | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=spec.nlp_batch_size)
-                     | "Extract" >> beam.ParDo(
-                         _ExtractFn(spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)).with_outputs(REJECTS, main="done"))
-        done, nlp_rejects = extracted.done, extracted[REJECTS]
+        extracted = to_extract | "Extract" >> ExtractQuotesAndEntities(
+            spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)
+        done = extracted.done
+        nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.MapTuple(
+            lambda a, reason: reject_row(a["_record"], "nlp", reason, a["item_id"], a["fetched_at"]))
     else:
         done, nlp_rejects = to_extract, p | "NoNlpRejects" >> beam.Create([])
     extraction = done | "ExtractionById" >> beam.Map(

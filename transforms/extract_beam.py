@@ -1,42 +1,72 @@
-"""Beam wrapper around ``transforms.extract``: model loaded once per worker, elements batched."""
+"""Beam wrapper around ``transforms.extract``: model loaded once per worker, elements batched
+into ``nlp.pipe``, and a document that makes extraction raise set aside instead of failing the run.
+"""
 from __future__ import annotations
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
 
-from transforms.extract import extract_doc
-from transforms.leaders import default_gazetteer
-from transforms.nlp import DEFAULT_MODEL, load_nlp
+from transforms.nlp import DEFAULT_MODEL
+
+FAILED = "failed"
+NAMESPACE = "newsbeam"
+
+
+def _doc(item: dict) -> tuple[str, str, str | None]:
+    return item["item_id"], item.get("text") or "", item.get("published")
 
 
 class _ExtractBatch(beam.DoFn):
-    """Takes a list of item dicts, runs one ``nlp.pipe`` over it, emits each item enriched."""
+    """list[item dict] -> each item + ``quotes`` and ``entities``; failures -> (item, reason)."""
 
-    def __init__(self, model: str, batch_size: int):
-        self._model = model
-        self._batch_size = batch_size
-        self._nlp = None
-        self._gazetteer = None
+    def __init__(self, model: str, batch_size: int, leaders_file: str | None):
+        self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
+        self.quotes = Metrics.counter(NAMESPACE, "quotes")
+        self.leadership = Metrics.counter(NAMESPACE, "leadership_statements")
+        self.failed = Metrics.counter(NAMESPACE, "rejects")
 
     def setup(self):
-        self._nlp = load_nlp(self._model)
-        self._gazetteer = default_gazetteer()
+        from transforms.leaders import default_gazetteer, load_gazetteer
+        from transforms.nlp import load_nlp
 
-    def process(self, items):
-        texts = ((item.get("text") or "", item) for item in items)
-        for doc, item in self._nlp.pipe(texts, as_tuples=True, batch_size=self._batch_size):
-            result = extract_doc(item["item_id"], doc, item.get("published"), self._gazetteer).to_json()
-            yield {**item, "quotes": result["quotes"], "entities": result["entities"]}
+        self._nlp = load_nlp(self._model)
+        self._gazetteer = load_gazetteer(self._leaders_file) if self._leaders_file else default_gazetteer()
+
+    def _extract(self, items: list[dict]):
+        from transforms.extract import extract_documents
+
+        return list(extract_documents([_doc(i) for i in items], self._nlp, self._batch_size, self._gazetteer))
+
+    def process(self, items: list[dict]):
+        try:
+            pairs = list(zip(items, self._extract(items)))
+        except Exception:
+            # Find the culprit: one document at a time, so the rest of the batch goes through.
+            pairs = []
+            for item in items:
+                try:
+                    pairs.append((item, self._extract([item])[0]))
+                except Exception as exc:
+                    self.failed.inc()
+                    yield TaggedOutput(FAILED, (item, f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]))
+        for item, result in pairs:
+            quotes = [q.to_dict() for q in result.quotes]
+            self.quotes.inc(len(quotes))
+            self.leadership.inc(sum(1 for q in quotes if q["is_leadership"]))
+            yield {**item, "quotes": quotes, "entities": [e.to_dict() for e in result.entities]}
 
 
 class ExtractQuotesAndEntities(beam.PTransform):
-    """dict(item_id, text, published, ...) -> same dict + ``quotes`` and ``entities`` lists."""
+    """dict(item_id, text, published, ...) -> outputs ``done`` (the dict + ``quotes``, ``entities``)
+    and ``failed`` ((dict, reason) for documents whose extraction raised)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32):
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders_file: str | None = None):
         super().__init__()
-        self._model = model
-        self._batch_size = batch_size
+        self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
 
     def expand(self, items):
         return (items
                 | "BatchForNlp" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
-                | "Extract" >> beam.ParDo(_ExtractBatch(self._model, self._batch_size)))
+                | "Extract" >> beam.ParDo(_ExtractBatch(self._model, self._batch_size, self._leaders_file))
+                .with_outputs(FAILED, main="done"))
