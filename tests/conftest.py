@@ -20,6 +20,12 @@ S3_SECRET = os.environ.get("NEWSBEAM_S3_SECRET_KEY", "newsbeam-local-secret")
 S3_BUCKET = os.environ.get("NEWSBEAM_S3_BUCKET", "newsbeam")
 
 
+# Subprocesses (`newsbeam ...` run by tests) and configs loaded from deploy/local/newsbeam.local.yaml
+# must reach the same stack as the fixtures, also when it runs on other ports (NEWSBEAM_*_PORT).
+os.environ.setdefault("NEWSBEAM_KAFKA__BOOTSTRAP_SERVERS", KAFKA)
+os.environ.setdefault("NEWSBEAM_S3__ENDPOINT_URL", S3_ENDPOINT)
+
+
 def _port_open(hostport: str) -> bool:
     host, _, port = hostport.rpartition(":")
     try:
