@@ -31,6 +31,8 @@ setup(
         "numpy>=1.26,<3",
         "prometheus-client>=0.20,<1",
         "tqdm>=4.66,<5",
+        # C CRC32C: kafka-python otherwise checks every record batch in pure Python.
+        "crc32c>=2.3,<3",
     ],
     extras_require={
         # The local stack's S3 server and the test tools.

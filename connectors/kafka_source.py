@@ -107,6 +107,20 @@ def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
         consumer.close(autocommit=False)
 
 
+def cap_ranges(ranges: list[OffsetRange], max_records: int | None) -> list[OffsetRange]:
+    """The oldest ~max_records of the backlog, shared by partition backlog (rounded up so every
+    non-empty partition advances). Deterministic in the planned offsets, so a retried run gets the
+    same ranges and run id."""
+    total = sum(r.size for r in ranges)
+    if max_records is None or total <= max_records:
+        return ranges
+    out = []
+    for r in ranges:
+        take = -(-max_records * r.size // total)  # ceil
+        out.append(OffsetRange(r.topic, r.partition, r.start, min(r.end, r.start + take)))
+    return out
+
+
 def split_ranges(ranges: list[OffsetRange], split_size: int) -> list[OffsetRange]:
     """Chunks of at most split_size records: the unit a worker reads."""
     out = []

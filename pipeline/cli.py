@@ -42,31 +42,35 @@ def cmd_stack(args, _extra) -> int:
 
 # ----------------------------------------------------------------------------- run
 def cmd_run(args, beam_args) -> int:
+    import functools
     from datetime import datetime, timezone
 
     config = _config(args)  # before importing Beam: config errors come first and alone
-    from pipeline.run import RunError, execute, parse_offsets
+    from pipeline.run import RunError, drain, parse_offsets
+
+    def report(summary) -> None:
+        print(summary.line(), flush=True)
+        _export_run_metrics(config, args, summary)
+        if summary.alerts is not None:
+            print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()))
+        if args.json:
+            print(json.dumps({"status": summary.status, "run_id": summary.run_id, "alerts": summary.alerts,
+                              "records": summary.records, "remaining": summary.remaining,
+                              "rows": summary.rows, "counters": summary.counters,
+                              "files": summary.files, "manifest": summary.manifest}, indent=2))
 
     try:
         since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
                  if args.since else None)
         offsets = parse_offsets(args.from_offsets or "")
-        summary = execute(config, beam_args, since=since, offsets=offsets)
+        drain(config, beam_args, since=since, offsets=offsets, on_run=report,
+              log_setup=functools.partial(_quiet_libraries, args.log_format, args.verbose))
     except ValueError as exc:
         print(f"newsbeam run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RunError as exc:
         print(f"newsbeam run: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(summary.line())
-    _export_run_metrics(config, args, summary)
-    if summary.alerts is not None:
-        print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()))
-    if args.json:
-        print(json.dumps({"status": summary.status, "run_id": summary.run_id, "alerts": summary.alerts,
-                          "records": summary.records, "rows": summary.rows,
-                          "counters": summary.counters, "files": summary.files,
-                          "manifest": summary.manifest}, indent=2))
     return 0
 
 
@@ -209,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "entities, writes articles/quotes/entities/rejects Parquet under "
                        "s3://BUCKET/PREFIX/<table>/dt=YYYY-MM-DD/, then commits the offsets. "
                        "Any option not listed here is passed to Apache Beam, e.g. --runner=PrismRunner, "
-                       "--direct_num_workers=2, --direct_running_mode=multi_processing.",
+                       "--direct_num_workers=2, --direct_running_mode=multi_processing. A backlog "
+                       "above pipeline.max_records_per_run is processed in several runs, each in a "
+                       "fresh process, so memory stays bounded.",
                        epilog="exit status: 0 done (or nothing to do), 1 failed (offsets not committed)")
     p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
     p.add_argument("--since", metavar="YYYY-MM-DD",

@@ -71,6 +71,10 @@ class PipelineConfig(Section):
     split_size: int = Field(default=500, ge=1)
     # Rows per Parquet file at most; files = ceil(rows / this) per table and dt.
     rows_per_file: int = Field(default=5000, ge=1)
+    # Records one run takes at most (null: all). Local runners hold a run's data in memory, so this
+    # bounds a run's memory; `newsbeam run` drains a larger backlog in several runs, each in a
+    # fresh process, so memory stays flat however large the backlog (bench/RESULTS.md).
+    max_records_per_run: int | None = Field(default=2500, ge=1)
     history_days: int = Field(default=7, ge=0)
     # None: the default tuned on the BBC corpus (transforms/dedup.py DEFAULT_THRESHOLD).
     near_dup_threshold: float | None = Field(default=None, gt=0, le=1)

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from connectors import parquet_sink, s3
-from connectors.kafka_source import (KafkaSettings, KafkaUnavailable, OffsetRange, commit_ranges,
-                                     plan_ranges, run_id_for, split_ranges)
+from connectors.kafka_source import (KafkaSettings, KafkaUnavailable, OffsetRange, cap_ranges,
+                                     commit_ranges, plan_ranges, run_id_for, split_ranges)
 from pipeline.alerting import alert_on_run
 from pipeline.config import Config
 
@@ -45,6 +45,7 @@ class RunSummary:
     manifest: str | None = None
     alerts: dict[str, int] | None = None
     rewound: dict[int, int] | None = None   # partitions moved back by a backfill
+    remaining: int = 0                      # records left after this run (max_records_per_run)
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -158,7 +159,8 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
         else:
             summary_moved = None
         try:
-            ranges = plan_ranges(ks)
+            backlog = plan_ranges(ks)
+            ranges = cap_ranges(backlog, config.pipeline.max_records_per_run)
         except KafkaUnavailable as exc:
             raise RunError(str(exc)) from None
         except Exception as exc:
@@ -173,7 +175,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
             raise RunError(f"{exc}; offsets not committed") from None
         run_id = run_id_for(ks.group_id, ranges)
         summary = RunSummary("written", run_id=run_id, records=records, ranges=ranges, location=location,
-                             rewound=summary_moved)
+                             rewound=summary_moved, remaining=sum(r.size for r in backlog) - records)
         try:
             if run_id in parquet_sink.committed_runs(ss):
                 # A previous attempt wrote everything but died before committing offsets.
@@ -221,6 +223,48 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                            "offsets not committed, the next run completes it") from None
         summary.seconds = time.monotonic() - started
         return summary
+
+
+def execute_in_fresh_process(config: Config, beam_args, since, offsets, log_setup) -> RunSummary:
+    """One run in a spawned process: whatever memory it takes is returned when it exits."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    from pipeline.fresh_process import execute_child
+
+    proc = ctx.Process(target=execute_child, args=(child, config, beam_args, since, offsets, log_setup))
+    proc.start()
+    child.close()
+    try:
+        kind, value = parent.recv()
+    except EOFError:
+        proc.join()
+        raise RunError(f"run process died (exit code {proc.exitcode}); offsets of unfinished work "
+                       "were not committed, the next run retries it") from None
+    proc.join()
+    if kind == "error":
+        raise RunError(value)
+    return value
+
+
+def drain(config: Config, beam_args, since=None, offsets=None, log_setup=lambda: None,
+          on_run=lambda summary: None) -> list[RunSummary]:
+    """Runs until the backlog is processed. Without a per-run cap: one run in this process.
+    With one: every run in a fresh process, so peak memory is set by the cap, not the backlog;
+    the backfill rewind (since/offsets) applies to the first run only."""
+    if config.pipeline.max_records_per_run is None:
+        summary = execute(config, beam_args, since=since, offsets=offsets)
+        on_run(summary)
+        return [summary]
+    summaries = []
+    while True:
+        summary = execute_in_fresh_process(config, beam_args, since, offsets, log_setup)
+        on_run(summary)
+        summaries.append(summary)
+        since, offsets = None, None
+        if summary.status != "written" or summary.remaining <= 0:
+            return summaries
 
 
 def _counters(result) -> dict[str, int]:
