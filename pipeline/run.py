@@ -248,7 +248,11 @@ def execute_in_fresh_process(config: Config, beam_args, since, offsets, log_setu
     return value
 
 
-def drain(config: Config, beam_args, since=None, offsets=None, log_setup=lambda: None,
+def keep_logging() -> None:
+    """Default log set-up of a spawned run: none (a module-level function, so it pickles)."""
+
+
+def drain(config: Config, beam_args, since=None, offsets=None, log_setup=keep_logging,
           on_run=lambda summary: None) -> list[RunSummary]:
     """Runs until the backlog is processed. Without a per-run cap: one run in this process.
     With one: every run in a fresh process, so peak memory is set by the cap, not the backlog;
