@@ -209,6 +209,7 @@ def child_run(env_file: str, beam_args: list[str], profile: str | None) -> None:
         summaries = drain(config, beam_args)  # runs in fresh processes: no stage marks here
         print(json.dumps({
             "status": summaries[0].status, "records": sum(s.records for s in summaries),
+            "rows": {t: sum(s.rows.get(t, 0) for s in summaries) for t in {t for s in summaries for t in s.rows}},
             "runs": [s.records for s in summaries], "counters": {}, "files": sum(len(s.files) for s in summaries),
             "execute_s": time.perf_counter() - start, "plan_s": 0.0, "beam_s": 0.0, "finish_s": 0.0,
             "step_msecs": {}, "batches": {}}))
