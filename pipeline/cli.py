@@ -48,7 +48,10 @@ def cmd_run(args, beam_args) -> int:
     config = _config(args)  # before importing Beam: config errors come first and alone
     from pipeline.run import RunError, drain, parse_offsets
 
+    progress = _RunProgress()
+
     def report(summary) -> None:
+        progress.advance(summary)
         print(summary.line(), flush=True)
         _export_run_metrics(config, args, summary)
         if summary.alerts is not None:
@@ -71,7 +74,32 @@ def cmd_run(args, beam_args) -> int:
     except RunError as exc:
         print(f"newsbeam run: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        progress.close()
     return 0
+
+
+class _RunProgress:
+    """A records bar on a terminal while `newsbeam run` drains a backlog in several runs
+    (the total is known once the first run reports what remains)."""
+
+    def __init__(self):
+        self._bar = None
+
+    def advance(self, summary) -> None:
+        if not sys.stderr.isatty() or summary.status != "written":
+            return
+        if self._bar is None:
+            if summary.remaining <= 0:
+                return
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=summary.records + summary.remaining, unit="rec", desc="run")
+        self._bar.update(summary.records)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _export_run_metrics(config: Config, args, summary) -> None:
