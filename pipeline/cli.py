@@ -52,7 +52,7 @@ def cmd_run(args, beam_args) -> int:
 
     def report(summary) -> None:
         progress.advance(summary)
-        print(summary.line(), flush=True)
+        progress.write(summary.line())
         _export_run_metrics(config, args, summary)
         if summary.alerts is not None:
             print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()))
@@ -96,6 +96,14 @@ class _RunProgress:
 
             self._bar = tqdm(total=summary.records + summary.remaining, unit="rec", desc="run")
         self._bar.update(summary.records)
+        self._bar.refresh()
+
+    def write(self, line: str) -> None:
+        """Summary lines above the bar, not through it."""
+        if self._bar is not None:
+            self._bar.write(line, file=sys.stdout)
+        else:
+            print(line, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
