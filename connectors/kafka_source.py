@@ -140,18 +140,9 @@ def run_id_for(group_id: str, ranges: list[OffsetRange]) -> str:
 
 def commit_ranges(s: KafkaSettings, ranges: list[OffsetRange]) -> None:
     """Commit each partition's end offset for the group (the next offset to read)."""
-    from kafka import TopicPartition
-    from kafka.structs import OffsetAndMetadata
-
-    offsets = {TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.end, "", -1)
-               for r in ranges if r.size > 0}
-    if not offsets:
-        return
-    consumer = _consumer(s, s.group_id)
-    try:
-        consumer.commit(offsets)
-    finally:
-        consumer.close(autocommit=False)
+    ends = {r.partition: r.end for r in ranges if r.size > 0}
+    if ends:
+        reset_offsets(s, ends)
 
 
 def reset_offsets(s: KafkaSettings, to: dict[int, int]) -> None:

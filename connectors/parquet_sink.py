@@ -86,14 +86,9 @@ class RunFile:
 def files_of_run(settings: s3.S3Settings, run_id: str) -> list[RunFile]:
     """The data files a run wrote, with row counts from the Parquet footers."""
     fs = s3.filesystem(settings)
-    out = []
-    for table in tables.SCHEMAS:
-        for obj in s3.list_keys(settings, settings.key(table) + "/"):
-            info = parse_file_key(obj["Key"])
-            if info and info["run"] == run_id:
-                rows = pq.read_metadata(f"{settings.bucket}/{obj['Key']}", filesystem=fs).num_rows
-                out.append(RunFile(table, obj["Key"], rows))
-    return sorted(out, key=lambda f: f.key)
+    return [RunFile(f["table"], f["key"],
+                    pq.read_metadata(f"{settings.bucket}/{f['key']}", filesystem=fs).num_rows)
+            for f in sorted(data_files(settings), key=lambda f: f["key"]) if f["run"] == run_id]
 
 
 def write_manifest(settings: s3.S3Settings, run_id: str, body: dict) -> str:
@@ -120,10 +115,9 @@ def data_files(settings: s3.S3Settings) -> list[dict]:
     return out
 
 
-def remove_uncommitted(settings: s3.S3Settings) -> list[str]:
-    """Delete files of runs that never wrote a manifest (crashed runs); returns deleted keys."""
-    done = committed_runs(settings)
-    orphans = [f["key"] for f in data_files(settings) if f["run"] not in done]
+def remove_uncommitted(settings: s3.S3Settings, files: list[dict], done: set[str]) -> list[str]:
+    """Delete the files (from data_files) of runs not in `done` (crashed runs); returns their keys."""
+    orphans = [f["key"] for f in files if f["run"] not in done]
     if orphans:
         s3.delete_keys(settings, orphans)
     return orphans

@@ -90,12 +90,12 @@ class RunLock:
         self._fh.close()
 
 
-def history_keys(settings: s3.S3Settings, days: int, today: datetime | None = None) -> list[str]:
-    """Files of committed runs in the last `days` dt partitions that dedup checks against."""
+def history_keys(files: list[dict], done: set[str], days: int, today: datetime | None = None) -> list[str]:
+    """Files (from data_files) of committed runs in the last `days` dt partitions that dedup
+    checks against."""
     today = today or datetime.now(timezone.utc)
     oldest = (today - timedelta(days=days)).strftime("%Y-%m-%d")
-    done = parquet_sink.committed_runs(settings)
-    return sorted(f["key"] for f in parquet_sink.data_files(settings)
+    return sorted(f["key"] for f in files
                   if f["table"] in ("articles", "rejects") and f["run"] in done and f["dt"] >= oldest)
 
 
@@ -177,15 +177,17 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
         summary = RunSummary("written", run_id=run_id, records=records, ranges=ranges, location=location,
                              rewound=summary_moved, remaining=sum(r.size for r in backlog) - records)
         try:
-            if run_id in parquet_sink.committed_runs(ss):
+            done = parquet_sink.committed_runs(ss)
+            if run_id in done:
                 # A previous attempt wrote everything but died before committing offsets.
                 summary.alerts = alert_on_run(config, ss, parquet_sink.files_of_run(ss, run_id))
                 commit_ranges(ks, ranges)
                 summary.status = "committed earlier output"
                 summary.seconds = time.monotonic() - started
                 return summary
-            summary.removed_orphans = len(parquet_sink.remove_uncommitted(ss))
-            history = history_keys(ss, history_days)
+            existing = parquet_sink.data_files(ss)  # one listing serves clean-up and history
+            summary.removed_orphans = len(parquet_sink.remove_uncommitted(ss, existing, done))
+            history = history_keys(existing, done, history_days)
             spec = job.JobSpec(
                 run_id=run_id, kafka=ks, s3=ss,
                 splits=tuple(split_ranges(ranges, config.pipeline.split_size)),
@@ -274,16 +276,13 @@ def drain(config: Config, beam_args, since=None, offsets=None, log_setup=keep_lo
 def _counters(result) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 
+    from pipeline.job import NAMESPACE
+
     out: dict[str, int] = {}
     try:
-        for c in result.metrics().query(MetricsFilter().with_namespace(job_namespace()))["counters"]:
+        for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
             out[c.key.metric.name] = out.get(c.key.metric.name, 0) + (c.committed or c.attempted or 0)
     except Exception:  # some runners report no metrics; the row counts still come from S3
         pass
     return out
 
-
-def job_namespace() -> str:
-    from pipeline.job import NAMESPACE
-
-    return NAMESPACE

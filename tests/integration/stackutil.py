@@ -126,15 +126,9 @@ class OutageProxy:
 
 
 def committed_offsets(config: Config) -> dict[int, int | None]:
-    from kafka import KafkaConsumer, TopicPartition
+    from connectors.kafka_source import KafkaSettings, committed_offsets as group_offsets
 
-    c = KafkaConsumer(bootstrap_servers=config.kafka.bootstrap_servers, group_id=config.kafka.group_id,
-                      enable_auto_commit=False)
-    try:
-        parts = c.partitions_for_topic(config.kafka.topic) or set()
-        return {p: c.committed(TopicPartition(config.kafka.topic, p)) for p in sorted(parts)}
-    finally:
-        c.close(autocommit=False)
+    return group_offsets(KafkaSettings.from_config(config.kafka))
 
 
 def manifests(config: Config) -> list[str]:
