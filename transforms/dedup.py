@@ -8,8 +8,9 @@ Everything is keyed work (GroupByKey / CoGroupByKey / CombinePerKey), so no step
 holds all items; the only global step (``LabelRoots``) holds the label pairs of
 clusters whose diameter exceeds ``rounds`` propagation steps, normally none.
 
-Cost: each non-copy item is shuffled once per LSH band with its signature
-(bands x num_perm x 4 bytes: 16 KB at the default 32 x 4 over 128), and a
+Cost: each non-copy item is shuffled once per LSH band as (band key, item_id)
+(32 entries at the default 32 x 4 over 128); its signature (num_perm x 4 bytes)
+is shuffled once more only when it shares a bucket with another item, and a
 bucket of n items is verified with n^2 / 2 signature comparisons; exact copies
 skip MinHash, so boilerplate repeated verbatim does not build huge buckets.
 
@@ -43,6 +44,7 @@ DEFAULT_ROUNDS = 2
 _DROPPED = "dropped"
 _RESIDUAL = "residual"
 _COPY_EDGES = "copy_edges"
+_SIGNATURES = "signatures"
 
 
 def _rank(item: Article) -> tuple:
@@ -183,7 +185,11 @@ def _by_content(item: Article) -> tuple[str, tuple]:
 
 
 def _band_entries(element, k: int, num_perm: int, bands: int, rows: int) -> Iterator:
-    """The earliest item of a content hash is MinHashed; its copies get an edge to it."""
+    """The earliest item of a content hash is MinHashed; its copies get an edge to it.
+
+    Band entries carry only the item_id; the signature goes out once, to ``_SIGNATURES``, and
+    meets only the items that share a bucket with another item (see ``NearDupStories``).
+    """
     _, members = element
     members = sorted(members)
     _, first_id, text = members[0]
@@ -192,8 +198,26 @@ def _band_entries(element, k: int, num_perm: int, bands: int, rows: int) -> Iter
     sig = minhash.text_signature(text, k, num_perm)
     if sig is None:
         return
+    yield TaggedOutput(_SIGNATURES, (first_id, sig.tobytes()))
     for key in minhash.band_keys(sig, bands, rows):
-        yield key, (first_id, sig)
+        yield key, first_id
+
+
+def _collisions(element) -> Iterator[tuple[str, str]]:
+    """(band_key, item_ids) -> (item_id, band_key) for each member of a bucket of two or more."""
+    band_key, ids = element
+    ids = list(ids)
+    if len(ids) > 1:
+        for item_id in ids:
+            yield item_id, band_key
+
+
+def _signed_entries(element) -> Iterator[tuple[str, tuple[str, bytes]]]:
+    """(item_id, {signature: [bytes], bands: [band_key...]}) -> (band_key, (item_id, bytes))."""
+    item_id, grouped = element
+    for sig in grouped["signature"][:1]:
+        for band_key in grouped["bands"]:
+            yield band_key, (item_id, sig)
 
 
 def _verified_pairs(element, threshold: float, rows: int) -> Iterator[tuple[str, str]]:
@@ -208,7 +232,7 @@ def _verified_pairs(element, threshold: float, rows: int) -> Iterator[tuple[str,
         return
     band = int(band_key[1:band_key.index(":")])
     ids = [m[0] for m in members]
-    sigs = np.stack([m[1] for m in members])
+    sigs = np.stack([np.frombuffer(m[1], dtype=np.uint32) for m in members])
     for i in range(len(ids) - 1):
         equal = sigs[i + 1:] == sigs[i]
         similar = equal.mean(axis=1) >= threshold
@@ -343,9 +367,16 @@ class NearDupStories(beam.PTransform):
                    | "SameContent" >> beam.GroupByKey()
                    | "Bands" >> beam.FlatMap(_band_entries, self.shingle_words, self.num_perm,
                                              self.bands, self.rows
-                                             ).with_outputs(_COPY_EDGES, main="bands"))
-        near = (entries.bands
-                | "Buckets" >> beam.GroupByKey()
+                                             ).with_outputs(_COPY_EDGES, _SIGNATURES, main="bands"))
+        # Most buckets hold one item, so signatures (512 B) join only the items in a bucket
+        # with others instead of riding along every band entry (32 per item at 0.6).
+        colliding = (entries.bands  # (band_key, item_id)
+                     | "Buckets" >> beam.GroupByKey()
+                     | "Collisions" >> beam.FlatMap(_collisions))  # (item_id, band_key)
+        near = ({"signature": entries[_SIGNATURES], "bands": colliding}
+                | "AttachSignatures" >> beam.CoGroupByKey()
+                | "SignedEntries" >> beam.FlatMap(_signed_entries)  # (band_key, (item_id, sig))
+                | "CollidingBuckets" >> beam.GroupByKey()
                 | "Verify" >> beam.FlatMap(_verified_pairs, self.threshold, self.rows))
         initial = items | "InitialLabels" >> beam.Map(
             lambda it: (it["item_id"], _initial_label(it)))

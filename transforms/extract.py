@@ -83,7 +83,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     paragraphs = paragraph_bounds(text)
     mentions = find_mentions(doc)
     roles = article_roles(doc, mentions)
-    attributions = find_attributions(doc, paragraphs)
+    attributions = find_attributions(doc, paragraphs, text)
     resolver = SpeakerResolver(doc, mentions, find_quote_spans(text, paragraphs), roles, gazetteer, day, paragraphs)
     quotes = []
     for att in attributions:

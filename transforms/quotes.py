@@ -333,8 +333,11 @@ def _according_to(doc: Doc, lo: int, hi: int) -> tuple[Token, tuple[int, int]] |
 class _DocView:
     """Token-level helpers for one doc: paragraph of each token, quote mask."""
 
-    def __init__(self, doc: Doc, paragraphs: list[tuple[int, int]], spans: list[QuoteSpan]):
+    def __init__(self, doc: Doc, paragraphs: list[tuple[int, int]], spans: list[QuoteSpan],
+                 text: str | None = None):
         self.doc = doc
+        # Doc.text re-joins every token on each access: take it once.
+        self.text = doc.text if text is None else text
         self.para_of = [0] * len(doc)
         self.para_tok: list[tuple[int, int]] = []
         self.in_quote = bytearray(len(doc))
@@ -472,7 +475,7 @@ def _direct_cue(view: _DocView, span: QuoteSpan, a: int, b: int, sent_lo: int, l
                 after_limit: int, p_start: int) -> tuple[Token | None, tuple[int, int] | None] | None:
     """(cue, speaker token range) of a sentence-level quote, trying the news patterns in order."""
     doc = view.doc
-    inner_end = doc.text[span.start:span.end].rstrip(_DOUBLE_MARKS + "'` ")[-1:]
+    inner_end = view.text[span.start:span.end].rstrip(_DOUBLE_MARKS + "'` ")[-1:]
     found = None
     if lead_text.endswith(":"):
         found = _cue_before(view, sent_lo, a, generic=True)  # 'X said: "..."', 'Kasich resisted: "..."'
@@ -501,14 +504,15 @@ def _direct_cue(view: _DocView, span: QuoteSpan, a: int, b: int, sent_lo: int, l
     return found
 
 
-def find_attributions(doc: Doc, paragraphs: list[tuple[int, int]] | None = None) -> list[Attribution]:
-    """Direct, mixed and indirect attributions, in text order."""
-    text = doc.text
+def find_attributions(doc: Doc, paragraphs: list[tuple[int, int]] | None = None,
+                      text: str | None = None) -> list[Attribution]:
+    """Direct, mixed and indirect attributions, in text order (``text``: ``doc.text``, if at hand)."""
+    text = doc.text if text is None else text
     paragraphs = paragraph_bounds(text) if paragraphs is None else paragraphs
     spans = find_quote_spans(text, paragraphs)
     if not len(doc) or not paragraphs:
         return []
-    view = _DocView(doc, paragraphs, spans)
+    view = _DocView(doc, paragraphs, spans, text)
     used_cues: set[int] = set()
     direct: list[Attribution] = []
     partial: list[tuple[QuoteSpan, int, int]] = []

@@ -10,10 +10,16 @@ from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that
 
 from transforms import dedup_eval
-from transforms.dedup import Deduplicate
+from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
+from transforms.minhash import shingles
+from transforms.text import clean_text
 
 BBC = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "bbc"
 
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +56,13 @@ def test_gold_pairs_match_the_corpus(corpus):
 
 def test_default_dedup_finds_every_copy_without_false_pairs(corpus):
     docs, gold = corpus
+    # Related pairs straddle the 0.6 threshold (exact Jaccard 0.56-0.76) and a 128-permutation
+    # estimate has a standard error of ~0.04, so which of them cross depends on the hash
+    # functions; those clearly above the threshold (>= 0.7) must be found.
+    body = {d.doc_id: clean_text(d.body) for d in docs}
+    clearly_related = {(a, b) for a, b in gold.related
+                       if _jaccard(shingles(body[a]), shingles(body[b])) >= DEFAULT_THRESHOLD + 0.1}
+    assert len(clearly_related) >= 2
 
     def check(rows):
         story_of = dict(rows)
@@ -58,7 +71,7 @@ def test_default_dedup_finds_every_copy_without_false_pairs(corpus):
         assert score.exact_found == score.exact_total
         assert score.retitled_found == score.retitled_total
         assert score.near_found == score.near_total
-        assert score.related_found >= 10  # measured 10 of 12 at threshold 0.6
+        assert clearly_related <= dedup_eval.story_pairs(story_of)
         assert score.false_pairs == 0
 
     with test_pipeline.TestPipeline() as pipeline:

@@ -90,3 +90,19 @@ def test_lsh_params_catch_pairs_at_threshold_with_longest_bands(threshold):
     assert candidate_probability(threshold, 128 // (rows + 1), rows + 1) < 0.9
     # Far below the threshold candidates are rare.
     assert candidate_probability(threshold - 0.3, bands, rows) < 0.35
+
+
+def test_bulk_text_signature_equals_signature_of_the_shingle_strings():
+    text = "Markets rallied on Friday, after the central bank held rates; markets rallied again."
+    for k in (1, 3, 5, 40):
+        assert np.array_equal(text_signature(text, k), signature(shingles(text, k)))
+
+
+def test_distinct_shingles_get_distinct_hashes_and_word_order_matters():
+    from transforms.minhash import _shingle_hashes
+
+    words = [f"w{i % 997}" for i in range(20000)]
+    hashes = _shingle_hashes(words, 5)
+    assert len(np.unique(hashes)) == len(set(zip(*(words[j:] for j in range(5)))))
+    assert not np.array_equal(_shingle_hashes(["a", "b"], 2), _shingle_hashes(["b", "a"], 2))
+    assert hashes.max() < 2 ** 32

@@ -28,3 +28,12 @@ def test_content_hash_ignores_case_spacing_and_quote_style():
 
 def test_clean_text_joins_unique_paragraphs_with_blank_lines():
     assert clean_text("<p>A</p><p>B</p><p>A</p>", is_html=True) == "A\n\nB"
+
+
+def test_whitespace_rules_collapse_exactly_the_inline_spaces():
+    from transforms.text import normalise_for_hash, normalise_whitespace
+
+    # NBSP, thin/zero-width spaces and tabs collapse; a single plain space stays; the Ogham
+    # space mark and line separators are not inline spaces for split_paragraphs' rule.
+    assert normalise_whitespace(" a\u00a0\u200b b\tc \u1680d  e\u2028f ") == "a b c \u1680d e\u2028f"
+    assert normalise_for_hash("\u201cHe\u2019s\u201d  Here\n\tNOW") == "\"he's\" here now"
