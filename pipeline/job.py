@@ -87,11 +87,11 @@ class _ReadHistoryFn(beam.DoFn):
 
     def __init__(self, settings: s3.S3Settings):
         self._settings = settings
-
-    def setup(self):
-        self._fs = s3.filesystem(self._settings)
+        self._fs = None
 
     def process(self, key: str):
+        if self._fs is None:  # on first use: a run without history never starts an S3 client
+            self._fs = s3.filesystem(self._settings)
         table = "rejects" if "/rejects/" in f"/{key}" else "articles"
         rows = pq.read_table(f"{self._settings.bucket}/{key}", columns=self.COLUMNS[table],
                              filesystem=self._fs).to_pylist()
