@@ -57,9 +57,12 @@ class _WriteFileFn(beam.DoFn):
 
 
 class WriteTables(beam.PTransform):
-    """PCollection[(table_name, row_dict)] -> files on S3; outputs (table, key, row_count)."""
+    """PCollection[(table_name, row_dict)] -> files on S3; outputs (table, key, row_count).
 
-    def __init__(self, settings: s3.S3Settings, run_id: str, shards: int):
+    ``shards``: files per table and dt (``tables.shards_for``); a table not named gets one.
+    """
+
+    def __init__(self, settings: s3.S3Settings, run_id: str, shards: dict[str, int]):
         super().__init__()
         self._settings = settings
         self._run_id = run_id
@@ -70,7 +73,8 @@ class WriteTables(beam.PTransform):
         return (rows
                 # (table, row) -> ((table, dt, shard), row): one group per output file
                 | "KeyByFile" >> beam.Map(lambda tr: ((tr[0], tables.partition_date(tr[1]),
-                                                       tables.shard_of(tables.shard_key(*tr), shards)),
+                                                       tables.shard_of(tables.shard_key(*tr),
+                                                                       shards.get(tr[0], 1))),
                                                       tr[1]))
                 | "GroupByFile" >> beam.GroupByKey()
                 | "WriteFile" >> beam.ParDo(_WriteFileFn(self._settings, self._run_id)))

@@ -4,6 +4,8 @@ docs/schema.md explains every column; tests check that the two agree.
 """
 from __future__ import annotations
 
+import math
+
 from datetime import datetime, timezone
 
 import pyarrow as pa
@@ -117,6 +119,18 @@ def partition_date(row: dict) -> str:
     """Hive `dt=` value: the UTC date the item was fetched (ingestion date), else the run date."""
     ts = parse_ts(row.get("fetched_at"))
     return (ts or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+
+
+# Rows per input record, rounded up from the BBC corpus (6.2 quotes and 16.1 entity rows per
+# article, bench/RESULTS.md): a table's file count is fixed before its rows exist, and sizing
+# every table by the records alone gave one 35k-row entities file, written by one worker.
+ROWS_PER_RECORD = {"articles": 1, "rejects": 1, "quotes": 7, "entities": 17}
+
+
+def shards_for(records: int, rows_per_file: int) -> dict[str, int]:
+    """Files per table and dt for a run of ``records``: about ``rows_per_file`` rows each."""
+    return {table: max(1, math.ceil(records * per_record / rows_per_file))
+            for table, per_record in ROWS_PER_RECORD.items()}
 
 
 def shard_of(key: str, shards: int) -> int:

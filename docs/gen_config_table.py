@@ -51,7 +51,7 @@ MEANING = {
     "s3.max_attempts": "attempts per S3 call (standard retry mode)",
     "pipeline.beam_args": "Beam options added to every run before the command line's",
     "pipeline.split_size": "Kafka records per read split (the unit of parallel work)",
-    "pipeline.rows_per_file": "at most this many rows per Parquet file",
+    "pipeline.rows_per_file": "about this many rows per Parquet file (files per table from its rows per record)",
     "pipeline.history_days": "days of earlier `dt=` partitions dedup checks against",
     "pipeline.near_dup_threshold": "MinHash Jaccard threshold for near-duplicates; null = built-in default",
     "pipeline.nlp_enabled": "extract quotes, entities and leaders (false: articles only)",

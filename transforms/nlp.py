@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,9 +29,38 @@ def paragraph_breaks(doc: Doc) -> Doc:
     return doc
 
 
-@functools.lru_cache(maxsize=4)
+_LOADING = threading.Lock()
+
+
 def load_nlp(model: str = DEFAULT_MODEL) -> Language:
-    """Load ``model`` once; components the extraction does not read are excluded."""
+    """Load ``model`` once per process; components the extraction does not read are excluded.
+
+    Thread-safe: a call during ``preload_nlp``'s load waits for it instead of loading twice.
+    """
+    with _LOADING:
+        return _load(model)
+
+
+def preload_nlp(model: str = DEFAULT_MODEL) -> threading.Thread:
+    """Start loading ``model`` in a daemon thread and return at once.
+
+    A Beam worker calls this while the data path (Kafka read, dedup) leaves it mostly idle, so
+    the NLP step starts parsing without first spending a second or two on imports and weights.
+    A failed preload is not reported here: the NLP step's own ``load_nlp`` raises it.
+    """
+    def load():
+        try:
+            load_nlp(model)
+        except Exception:  # noqa: BLE001 - the real load reports it
+            pass
+
+    thread = threading.Thread(target=load, name=f"preload-{model}", daemon=True)
+    thread.start()
+    return thread
+
+
+@functools.lru_cache(maxsize=4)
+def _load(model: str) -> Language:
     import spacy
     from spacy.language import Language
 
