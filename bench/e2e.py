@@ -37,6 +37,10 @@ tree; the machine is shared, so the 1-minute load average before each run is pri
 `--patched DIR` adds `<mode>-patched` runs from a patched copy of the tree next to every mode,
 paired with the same baseline (how a change in pipeline/ or connectors/ is proven).
 
+Timeline: with NEWSBEAM_BENCH_STAGE_LOG=FILE every run appends when each fused Beam stage
+started (Kafka read, each dedup join, the NLP stage, the Parquet write) to FILE, which shows
+how long the NLP stage waits for the data path and the write waits for it (bench/RESULTS.md).
+
 Peak RSS: the run's process tree sampled every 100 ms from /proc (bench/common.py): the largest
 single process and the sum over the tree (multi_processing workers are child processes).
 """
@@ -201,6 +205,8 @@ def child_run(env_file: str, beam_args: list[str], profile: str | None) -> None:
         return result
 
     beam.Pipeline.run = timed_run
+    if env.get("NEWSBEAM_BENCH_STAGE_LOG"):
+        log_stage_starts(env["NEWSBEAM_BENCH_STAGE_LOG"])
     config = load_config(None, env)
     start = time.perf_counter()
     if config.pipeline.max_records_per_run is not None:
@@ -229,6 +235,19 @@ def child_run(env_file: str, beam_args: list[str], profile: str | None) -> None:
         "execute_s": end - start, "plan_s": marks["beam_start"] - start,
         "beam_s": marks["beam_end"] - marks["beam_start"], "finish_s": end - marks["beam_end"],
         "step_msecs": step_msecs(marks["result"]), "batches": batch_sizes(marks["result"])}))
+
+
+def log_stage_starts(path: str) -> None:
+    """Append '<unix time> Running bundle for stage <fused steps>' lines: when each fused stage of
+    the DirectRunner (FnApiRunner) started, i.e. the run's timeline (what waits for what)."""
+    import logging
+
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(created).3f %(message)s"))
+    handler.addFilter(lambda record: record.getMessage().startswith("Running bundle for stage"))
+    bundles = logging.getLogger("apache_beam.runners.portability.fn_api_runner.fn_runner.run_bundle")
+    bundles.setLevel(logging.DEBUG)
+    bundles.addHandler(handler)
 
 
 def step_msecs(result) -> dict[str, int]:
@@ -291,10 +310,16 @@ class Measurement:
     detail: dict
 
 
-def _python_cmd(pythonpath: str | None) -> tuple[list[str], dict[str, str]]:
+def _python_cmd(pythonpath: str | None) -> tuple[list[str], dict[str, str], Path]:
+    """Command, environment and working directory of a child running the tree ``pythonpath``.
+
+    The working directory matters as much as PYTHONPATH: Beam's SDK workers start with
+    ``python -m``, which puts the working directory first on sys.path, so a patched tree's
+    workers would otherwise import the unpatched modules."""
+    tree = Path(pythonpath or ROOT).resolve()
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath or str(ROOT), env.get("PYTHONPATH")) if p)
-    return [sys.executable, str(Path(__file__).resolve())], env
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
+    return [sys.executable, str(Path(__file__).resolve())], env, tree
 
 
 def _json_line(res: ChildResult, what: str) -> dict:
@@ -306,8 +331,8 @@ def _json_line(res: ChildResult, what: str) -> dict:
 def measure_bare(texts: list[str], tmp: str, args) -> tuple[float, dict, ChildResult]:
     path = Path(tmp) / f"texts-{uuid.uuid4().hex[:8]}.json"
     path.write_text(json.dumps(texts))
-    cmd, env = _python_cmd(args.pythonpath)
-    res = run_measured(cmd + ["_bare", str(path), args.model, "2", str(args.batch_size)], env=env)
+    cmd, env, tree = _python_cmd(args.pythonpath)
+    res = run_measured(cmd + ["_bare", str(path), args.model, "2", str(args.batch_size)], env=env, cwd=tree)
     path.unlink()
     detail = _json_line(res, "bare spaCy")
     return detail["pipe_s"], detail, res
@@ -319,9 +344,9 @@ def measure_run(topic: str, mode: str, tmp: str, args) -> tuple[float, dict, Chi
     env_file = Path(tmp) / f"env-{tag}.json"
     env_file.write_text(json.dumps(env_over))
     base_mode, patched = mode.removesuffix("-patched"), mode.endswith("-patched")
-    cmd, env = _python_cmd(args.patched if patched else args.pythonpath)
+    cmd, env, tree = _python_cmd(args.patched if patched else args.pythonpath)
     extra = ["--profile", str(Path(args.profile_dir) / f"{mode}-{tag}.prof")] if args.profile_dir else []
-    res = run_measured(cmd + ["_run", str(env_file), *extra, "--", *MODES[base_mode]], env=env)
+    res = run_measured(cmd + ["_run", str(env_file), *extra, "--", *MODES[base_mode]], env=env, cwd=tree)
     try:
         detail = _json_line(res, f"newsbeam run ({mode})")
     finally:
