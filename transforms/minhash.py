@@ -87,15 +87,10 @@ def _shingle_hashes(words: list[str], k: int) -> np.ndarray:
     """Hash of every k-word window (one window of all words when shorter), computed in bulk:
     a polynomial over the word hashes, so no shingle string is built (the hot path of MinHash)."""
     w = _word_hashes(words)
-    if len(words) <= k:
-        h = np.zeros(1, dtype=np.uint64)
-        for j in range(len(words)):
-            h = h * _ROLL + w[j:j + 1]
-    else:
-        n = len(words) - k + 1
-        h = np.zeros(n, dtype=np.uint64)
-        for j in range(k):  # Horner over the window: uint64 arithmetic wraps, as intended
-            h = h * _ROLL + w[j:j + n]
+    n = max(1, len(words) - k + 1)
+    h = np.zeros(n, dtype=np.uint64)
+    for j in range(min(k, len(words))):  # Horner over the window: uint64 arithmetic wraps, as intended
+        h = h * _ROLL + w[j:j + n]
     return _mix(h)
 
 
@@ -122,7 +117,8 @@ def signature(shingle_set: set[str], num_perm: int = DEFAULT_NUM_PERM) -> np.nda
     """
     if not shingle_set:
         raise ValueError("cannot build a MinHash signature from an empty shingle set")
-    x = np.concatenate([_shingle_hashes(s.split(" "), len(s.split(" "))) for s in shingle_set])
+    x = np.concatenate([_shingle_hashes(words, len(words))
+                        for words in (s.split(" ") for s in shingle_set)])
     return _min_hashes(x, num_perm)
 
 
