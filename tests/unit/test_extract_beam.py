@@ -17,3 +17,28 @@ def test_failed_document_is_set_aside_and_batch_continues():
                     equal_to([("good", ["Anna Holt"])]), label="done")
         assert_that(out.failed | "Failed" >> beam.MapTuple(lambda d, reason: (d["item_id"], reason.split(":")[0])),
                     equal_to([("bad", "ValueError")]), label="failed")
+
+
+SEEN_BATCHES: list[int] = []
+
+
+def test_texts_reach_spacy_in_batches_of_batch_size(monkeypatch):
+    # Fixed batches, as bare nlp.pipe makes: adaptive sizing settled on 3-11 texts, which cost
+    # spaCy more CPU per text (bench/RESULTS.md).
+    from transforms import extract_beam
+
+    original = extract_beam._ExtractBatch._extract
+
+    def counting(self, items):
+        SEEN_BATCHES.append(len(items))
+        return original(self, items)
+
+    monkeypatch.setattr(extract_beam._ExtractBatch, "_extract", counting)
+    SEEN_BATCHES.clear()
+    items = [{"item_id": f"i{n}", "text": f"Item {n} said nothing.", "published": None} for n in range(7)]
+    with TestPipeline() as p:
+        out = p | beam.Create(items) | ExtractQuotesAndEntities(batch_size=3)
+        assert_that(out.done | beam.Map(lambda d: d["item_id"]), equal_to([i["item_id"] for i in items]))
+    assert sum(SEEN_BATCHES) == 7
+    assert max(SEEN_BATCHES) == 3
+    assert SEEN_BATCHES.count(3) >= 2, SEEN_BATCHES
