@@ -146,13 +146,9 @@ def shard_key(table: str, row: dict) -> str:
     return str(row.get("item_id"))
 
 
-def _sortable(v):
-    return (0, "") if v is None else (1, v)
-
-
-def to_arrow(table: str, rows: list[dict]) -> pa.Table:
+def rows_to_arrow(table: str, rows: list[dict]) -> pa.Table:
+    """Rows (dicts) -> an Arrow table of ``table``'s schema, in the rows' order."""
     schema = SCHEMAS[table]
-    rows = sorted(rows, key=lambda r: tuple(_sortable(r.get(k)) for k in SORT_KEYS[table]))
     cols = {}
     for f in schema:
         values = [r.get(f.name) for r in rows]
@@ -160,3 +156,12 @@ def to_arrow(table: str, rows: list[dict]) -> pa.Table:
             values = [parse_ts(v) for v in values]
         cols[f.name] = pa.array(values, type=f.type)
     return pa.table(cols, schema=schema)
+
+
+def sort_rows(table: str, data: pa.Table) -> pa.Table:
+    """Rows in ``SORT_KEYS`` order, missing values first: the same rows give the same file."""
+    return data.sort_by([(k, "ascending") for k in SORT_KEYS[table]], null_placement="at_start")
+
+
+def to_arrow(table: str, rows: list[dict]) -> pa.Table:
+    return sort_rows(table, rows_to_arrow(table, rows))

@@ -217,13 +217,12 @@ def build(p: beam.Pipeline, spec: JobSpec):
                  # (original item_id, {done: [{quotes, entities}], follow: [copy, ...]})
                  | "JoinExtraction" >> beam.CoGroupByKey()
                  | "CopyExtraction" >> beam.FlatMap(_copy_extraction))
-    processed = (done, followers) | "Processed" >> beam.Flatten()
-
     rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
                | "DropSeenRejects" >> DropSeenRejects(history.rejects))
     run_id = spec.run_id
-    rows = (
-        (processed | "ArticleRows" >> beam.FlatMap(to_table_rows, run_id),
-         rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})))
-        | "AllRows" >> beam.Flatten())
+    # Three sources of (table, row), handed to the writer apart: each becomes Arrow where it is
+    # made (the extracted articles' rows in the NLP workers), not after a Flatten of every row.
+    rows = (done | "ArticleRows" >> beam.FlatMap(to_table_rows, run_id),
+            followers | "CopyRows" >> beam.FlatMap(to_table_rows, run_id),
+            rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})))
     return rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)

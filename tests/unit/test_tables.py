@@ -65,3 +65,45 @@ def test_each_table_gets_files_for_its_own_rows():
     # ~16 entity rows and ~6 quotes per article: files stay near 5000 rows, not one 35k-row file
     assert shards == {"articles": 1, "rejects": 1, "quotes": 4, "entities": 8}
     assert tables.shards_for(records=0, rows_per_file=5000)["entities"] == 1
+
+
+def test_arrow_sort_matches_row_sort_with_missing_values_first():
+    rows = [{"item_id": "b", "canonical": "Zoë", "label": "PERSON"},
+            {"item_id": "a", "canonical": None, "label": "ORG"},
+            {"item_id": "b", "canonical": "Ann", "label": None},
+            {"item_id": "b", "canonical": "Ann", "label": "GPE"},
+            {"item_id": "a", "canonical": "Émile", "label": "PERSON"}]
+    got = tables.sort_rows("entities", tables.rows_to_arrow("entities", rows))
+    expected = sorted(rows, key=lambda r: [(v is not None, v or "") for v in
+                                           (r["item_id"], r["canonical"], r["label"])])
+    assert got.select(["item_id", "canonical", "label"]).to_pylist() == expected
+
+
+def test_rows_become_arrow_chunks_per_file_and_regroup_to_the_same_file():
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+    from apache_beam.testing.util import assert_that, equal_to
+
+    rows = [("entities", {"item_id": f"i{n % 40}", "canonical": f"e{n}", "label": "ORG",
+                          "fetched_at": "2025-01-28T10:00:00Z"}) for n in range(230)]
+    rows += [("articles", {"item_id": "i1", "fetched_at": "2025-01-29T10:00:00Z"})]
+    shards = {"entities": 3}
+
+    def written(element):  # what _WriteFileFn writes: the chunks concatenated, then sorted
+        (table, dt, shard), chunks = element
+        data = tables.sort_rows(table, pa.concat_tables(list(chunks)))
+        return (table, dt, shard), len(list(chunks)), data.to_pylist()
+
+    expected = {}
+    for table, row in rows:
+        expected.setdefault(parquet_sink.file_of(table, row, shards), []).append(row)
+    expected = [(key, tables.to_arrow(key[0], rs).to_pylist()) for key, rs in expected.items()]
+    with TestPipeline() as p:
+        files = (p | beam.Create(rows)
+                 | beam.ParDo(parquet_sink._ArrowChunksFn(shards, chunk_rows=20))
+                 | beam.GroupByKey()
+                 | beam.Map(written))
+        assert_that(files | "Rows" >> beam.Map(lambda f: (f[0], f[2])), equal_to(expected))
+        # 230 entity rows over 3 files with chunks of at most 20 rows: several chunks per file
+        assert_that(files | "Chunks" >> beam.Map(lambda f: f[0][0] != "entities" or f[1] >= 3),
+                    equal_to([True] * len(expected)), label="chunked")
