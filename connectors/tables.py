@@ -160,7 +160,11 @@ def rows_to_arrow(table: str, rows: list[dict]) -> pa.Table:
 
 def sort_rows(table: str, data: pa.Table) -> pa.Table:
     """Rows in ``SORT_KEYS`` order, missing values first: the same rows give the same file."""
-    return data.sort_by([(k, "ascending") for k in SORT_KEYS[table]], null_placement="at_start")
+    keys = SORT_KEYS[table]
+    try:
+        return data.sort_by([(k, "ascending", "at_start") for k in keys])
+    except (TypeError, ValueError, pa.ArrowInvalid):  # pyarrow < 20: one placement for all keys
+        return data.sort_by([(k, "ascending") for k in keys], null_placement="at_start")
 
 
 def to_arrow(table: str, rows: list[dict]) -> pa.Table:
