@@ -30,7 +30,8 @@ Timing: articles/s = N / wall seconds of `execute()` (plan offsets, clean-up, Be
 model loading in every worker, Parquet to S3, manifest, offset commit); bare articles/s = N /
 seconds of the `nlp.pipe` loop with the model already loaded. The ratio is the median of the
 per-repeat ratios (e2e and bare of one repeat run back to back, so they share the machine's
-noise). Stages: plan = execute() start to Beam run start, beam = the Beam run, finish = listing
+noise; even repeats run bare first, odd repeats the pipeline first, because whichever runs right
+after the other was measured slower - use an even --repeats). Stages: plan = execute() start to Beam run start, beam = the Beam run, finish = listing
 the files, manifest and commit; nlp = the Extract step's execution time reported by Beam
 (msecs summed over workers, i.e. CPU-ish time, not wall). CPU s = user+sys of the run's process
 tree; the machine is shared, so the 1-minute load average before each run is printed with it.
@@ -356,6 +357,13 @@ def measure_run(topic: str, mode: str, tmp: str, args) -> tuple[float, dict, Chi
     return detail["execute_s"], detail, res
 
 
+def measure_mode(topic: str, mode: str, tmp: str, args) -> tuple[float, dict, ChildResult]:
+    load = os.getloadavg()[0]
+    secs, detail, res = measure_run(topic, mode, tmp, args)
+    detail["load1"] = load
+    return secs, detail, res
+
+
 def bench_case(docs, n: int, case: str, repeats: int, tmp: str, args) -> list[Measurement]:
     tag = uuid.uuid4().hex[:8]
     items = feed_items(docs, n, case, tag, args.big_variant)
@@ -368,29 +376,37 @@ def bench_case(docs, n: int, case: str, repeats: int, tmp: str, args) -> list[Me
     out = []
     try:
         for r in range(repeats):
+            # Counterbalanced order: even repeats run bare spaCy first, odd ones the pipeline
+            # first. A run right after a 2-minute all-core run was measured 6-8 s slower than
+            # the same run later (bench/RESULTS.md), so a fixed order would bias the ratio.
+            bare_first = r % 2 == 0
+            lines = []
+            if not bare_first:
+                runs = [(mode, *measure_mode(topic, mode, tmp, args)) for mode in args.modes]
             load = os.getloadavg()[0]  # other work on the machine; reported next to the numbers
             if args.nlp == "off" or args.no_baseline:
                 bare_s = bare_cpu = float("nan")
             else:
                 bare_s, bare, bres = measure_bare(texts, tmp, args)
                 bare_cpu = bres.cpu_s
-                print(f"  [{r}] bare nlp.pipe n_process=2 batch={args.batch_size}: {bare_s:.1f}s "
-                      f"({n / bare_s:.1f}/s; load {bare['load_s']:.1f}s; pipes {bare['pipe_names']}; "
-                      f"cpu {bres.cpu_s:.0f}s; peak RSS max {bres.peak_single_mb:.0f} MB sum "
-                      f"{bres.peak_tree_mb:.0f} MB; load1 before {load:.1f})", flush=True)
-            for mode in args.modes:
-                load = os.getloadavg()[0]
-                secs, detail, res = measure_run(topic, mode, tmp, args)
-                detail["load1"] = load
+                lines.append(f"  [{r}] bare nlp.pipe n_process=2 batch={args.batch_size}: {bare_s:.1f}s "
+                             f"({n / bare_s:.1f}/s; load {bare['load_s']:.1f}s; pipes {bare['pipe_names']}; "
+                             f"cpu {bres.cpu_s:.0f}s; peak RSS max {bres.peak_single_mb:.0f} MB sum "
+                             f"{bres.peak_tree_mb:.0f} MB; load1 before {load:.1f}; "
+                             f"{'first' if bare_first else 'after the pipeline'})")
+            if bare_first:
+                runs = [(mode, *measure_mode(topic, mode, tmp, args)) for mode in args.modes]
+            for mode, secs, detail, res in runs:
                 m = Measurement(n, case, mode, r, secs, bare_s, bare_cpu, res, detail)
                 out.append(m)
                 steps = ", ".join(f"{k} {v / 1000:.1f}" for k, v in list(detail["step_msecs"].items())[:5])
-                print(f"  [{r}] e2e {mode:6s}: {secs:.1f}s ({n / secs:.1f}/s, x{bare_s / secs:.2f} bare) "
-                      f"plan {detail['plan_s']:.1f} beam {detail['beam_s']:.1f} finish "
-                      f"{detail['finish_s']:.1f}; load1 before {load:.1f}; process wall {res.wall_s:.1f}s cpu {res.cpu_s:.0f}s; "
-                      f"peak RSS max {res.peak_single_mb:.0f} MB sum {res.peak_tree_mb:.0f} MB "
-                      f"({res.processes_max} procs); rows {detail['rows']}; batches {detail.get('batches')}; "
-                      f"step s: {steps}", flush=True)
+                lines.append(f"  [{r}] e2e {mode:6s}: {secs:.1f}s ({n / secs:.1f}/s, x{bare_s / secs:.2f} bare) "
+                             f"plan {detail['plan_s']:.1f} beam {detail['beam_s']:.1f} finish "
+                             f"{detail['finish_s']:.1f}; load1 before {detail['load1']:.1f}; process wall {res.wall_s:.1f}s cpu {res.cpu_s:.0f}s; "
+                             f"peak RSS max {res.peak_single_mb:.0f} MB sum {res.peak_tree_mb:.0f} MB "
+                             f"({res.processes_max} procs); rows {detail['rows']}; batches {detail.get('batches')}; "
+                             f"step s: {steps}")
+            print("\n".join(lines), flush=True)
     finally:
         delete_topic(topic)
     return out
