@@ -201,7 +201,11 @@ def build(p: beam.Pipeline, spec: JobSpec):
              # (original item_id, {primary: [text key]|[], copies: [copy, ...]})
              | "JoinOriginal" >> beam.CoGroupByKey()
              | "FollowOrExtract" >> beam.FlatMap(_follow_or_extract).with_outputs(FOLLOW, main="orphans"))
-    to_extract = (primary, split.orphans) | "ToExtract" >> beam.Flatten()
+    to_extract = ((primary, split.orphans) | "ToExtract" >> beam.Flatten()
+                  # Spread the texts evenly over the workers before the expensive step: without a
+                  # shuffle here the DirectRunner hands each worker whole chunks of the upstream
+                  # output (one worker got 218 texts, the other 895 in a half-duplicated run).
+                  | "SpreadForNlp" >> beam.Reshuffle())
     if spec.nlp_model:
         extracted = to_extract | "Extract" >> ExtractQuotesAndEntities(
             spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)

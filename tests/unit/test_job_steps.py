@@ -46,3 +46,30 @@ def test_reject_row_keeps_payload_and_coordinates():
     assert row == {"stage": "decode", "error": "bad", "kafka_topic": "t", "kafka_partition": 2,
                    "kafka_offset": 9, "kafka_key": "k\ufffd", "payload": b"raw", "item_id": None,
                    "fetched_at": None}
+
+
+def test_nlp_step_reads_from_a_shuffle_so_workers_get_even_shares():
+    import apache_beam as beam
+
+    from connectors.kafka_source import KafkaSettings
+    from connectors.s3 import S3Settings
+    from pipeline.config import Config
+    from pipeline.job import JobSpec, build
+
+    config = Config()
+    spec = JobSpec(run_id="0" * 16, kafka=KafkaSettings.from_config(config.kafka),
+                   s3=S3Settings.from_config(config.s3), splits=(), shards={})
+    p = beam.Pipeline()
+    build(p, spec)
+    producers = {}
+
+    class Visit(beam.pipeline.PipelineVisitor):
+        def enter_composite_transform(self, node):
+            self.visit_transform(node)
+
+        def visit_transform(self, node):
+            if node.full_label == "Extract":
+                producers["extract"] = node.inputs[0].producer.full_label
+
+    p.visit(Visit())
+    assert producers["extract"].startswith("SpreadForNlp/")
