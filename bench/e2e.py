@@ -31,8 +31,8 @@ model loading in every worker, Parquet to S3, manifest, offset commit); bare art
 seconds of the `nlp.pipe` loop with the model already loaded. The ratio is the median of the
 per-repeat ratios (e2e and bare of one repeat run back to back, so they share the machine's
 noise; even repeats run bare first, odd repeats the pipeline first, because whichever runs right
-after the other was measured slower - use an even --repeats). Stages: plan = execute() start to Beam run start, beam = the Beam run, finish = listing
-the files, manifest and commit; nlp = the Extract step's execution time reported by Beam
+after the other was measured slower - use an even --repeats). Stages: plan = execute() start to
+Beam run start, beam = the Beam run, finish = listing the files, manifest and commit; nlp = the Extract step's execution time reported by Beam
 (msecs summed over workers, i.e. CPU-ish time, not wall). CPU s = user+sys of the run's process
 tree; the machine is shared, so the 1-minute load average before each run is printed with it.
 `--patched DIR` adds `<mode>-patched` runs from a patched copy of the tree next to every mode,

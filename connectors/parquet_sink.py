@@ -53,10 +53,9 @@ class _ArrowChunksFn(beam.DoFn):
 
     def __init__(self, shards: dict[str, int], chunk_rows: int = 5000):
         self._shards, self._chunk_rows = shards, chunk_rows
-        self._pending: dict[FileKey, list[dict]] = {}
 
     def start_bundle(self):
-        self._pending = {}
+        self._pending: dict[FileKey, list[dict]] = {}
 
     def process(self, table_row):
         table, row = table_row
