@@ -85,6 +85,20 @@ class ChildResult:
     stderr: str = ""
     samples: int = 0
     extra: dict = field(default_factory=dict)
+    steal_s: float = float("nan")  # CPU time the hypervisor gave other guests meanwhile (all cores)
+
+
+def steal_seconds() -> float:
+    """The machine's cumulative steal time (/proc/stat), NaN where the kernel does not report it.
+
+    On a shared VM a run can be slowed by other guests without any load on this machine: steal
+    during a run is the one number that tells such an outlier from a slower code path."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: float = 3600,
@@ -107,7 +121,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: f
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    before = os.times()
+    before, steal_before = os.times(), steal_seconds()
     try:
         out, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -119,4 +133,5 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout_s: f
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return ChildResult(proc.returncode, wall, cpu, peak["single"] / 1024, peak["tree"] / 1024,
-                       peak["count"], out, err, peak["samples"])
+                       peak["count"], out, err, peak["samples"],
+                       steal_s=steal_seconds() - steal_before)

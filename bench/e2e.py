@@ -35,6 +35,9 @@ after the other was measured slower - use an even --repeats). Stages: plan = exe
 Beam run start, beam = the Beam run, finish = listing the files, manifest and commit; nlp = the Extract step's execution time reported by Beam
 (msecs summed over workers, i.e. CPU-ish time, not wall). CPU s = user+sys of the run's process
 tree; the machine is shared, so the 1-minute load average before each run is printed with it.
+steal s = the VM's steal time (/proc/stat, all cores) during the pipeline run: CPU other guests
+took meanwhile, which slows a run without showing in the load average (per-run lines give it
+for the bare run too).
 `--patched DIR` adds `<mode>-patched` runs from a patched copy of the tree next to every mode,
 paired with the same baseline (how a change in pipeline/ or connectors/ is proven).
 
@@ -392,7 +395,7 @@ def bench_case(docs, n: int, case: str, repeats: int, tmp: str, args) -> list[Me
                 lines.append(f"  [{r}] bare nlp.pipe n_process=2 batch={args.batch_size}: {bare_s:.1f}s "
                              f"({n / bare_s:.1f}/s; load {bare['load_s']:.1f}s; pipes {bare['pipe_names']}; "
                              f"cpu {bres.cpu_s:.0f}s; peak RSS max {bres.peak_single_mb:.0f} MB sum "
-                             f"{bres.peak_tree_mb:.0f} MB; load1 before {load:.1f}; "
+                             f"{bres.peak_tree_mb:.0f} MB; load1 before {load:.1f}; steal {bres.steal_s:.1f}s; "
                              f"{'first' if bare_first else 'after the pipeline'})")
             if bare_first:
                 runs = [(mode, *measure_mode(topic, mode, tmp, args)) for mode in args.modes]
@@ -402,7 +405,7 @@ def bench_case(docs, n: int, case: str, repeats: int, tmp: str, args) -> list[Me
                 steps = ", ".join(f"{k} {v / 1000:.1f}" for k, v in list(detail["step_msecs"].items())[:5])
                 lines.append(f"  [{r}] e2e {mode:6s}: {secs:.1f}s ({n / secs:.1f}/s, x{bare_s / secs:.2f} bare) "
                              f"plan {detail['plan_s']:.1f} beam {detail['beam_s']:.1f} finish "
-                             f"{detail['finish_s']:.1f}; load1 before {detail['load1']:.1f}; process wall {res.wall_s:.1f}s cpu {res.cpu_s:.0f}s; "
+                             f"{detail['finish_s']:.1f}; load1 before {detail['load1']:.1f}; steal {res.steal_s:.1f}s; process wall {res.wall_s:.1f}s cpu {res.cpu_s:.0f}s; "
                              f"peak RSS max {res.peak_single_mb:.0f} MB sum {res.peak_tree_mb:.0f} MB "
                              f"({res.processes_max} procs); rows {detail['rows']}; batches {detail.get('batches')}; "
                              f"step s: {steps}")
@@ -431,6 +434,7 @@ def summarise(ms: list[Measurement]) -> list[dict]:
             "nlp": median(nlp_s), "cpu": median([m.child.cpu_s for m in group]),
             "bare_cpu": median([m.bare_cpu for m in group]),
             "load": median([m.detail["load1"] for m in group]),
+            "steal": median([m.child.steal_s for m in group]),
         })
     return rows
 
@@ -440,12 +444,13 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
     head = (f"### {now} - {platform.node()}: nproc {os.cpu_count()}, {platform.python_version()}, "
             f"`bench/e2e.py {' '.join(argv)}`\n\n"
             "| N | case | mode | runs | articles/s | bare articles/s | ratio | peak RSS max proc MB "
-            "| peak RSS tree MB | plan s | beam s | finish s | Extract step s | CPU s | bare CPU s | load1 |\n"
-            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+            "| peak RSS tree MB | plan s | beam s | finish s | Extract step s | CPU s | bare CPU s | load1 | steal s |\n"
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     body = "".join(
         f"| {r['n']} | {r['case']} | {r['mode']} | {r['runs']} | {r['per_s']:.1f} | {_num(r['bare_per_s'], 1)} "
         f"| {_num(r['ratio'], 2)} | {r['rss_single']:.0f} | {r['rss_tree']:.0f} | {r['plan']:.1f} "
-        f"| {r['beam']:.1f} | {r['finish']:.1f} | {r['nlp']:.1f} | {r['cpu']:.0f} | {_num(r['bare_cpu'], 0)} | {r['load']:.1f} |\n"
+        f"| {r['beam']:.1f} | {r['finish']:.1f} | {r['nlp']:.1f} | {r['cpu']:.0f} | {_num(r['bare_cpu'], 0)} | {r['load']:.1f} "
+        f"| {_num(r['steal'], 1)} |\n"
         for r in rows)
     return head + body + memory_growth(rows)
 
