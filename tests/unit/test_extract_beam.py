@@ -42,3 +42,35 @@ def test_texts_reach_spacy_in_batches_of_batch_size(monkeypatch):
     assert sum(SEEN_BATCHES) == 7
     assert max(SEEN_BATCHES) == 3
     assert SEEN_BATCHES.count(3) >= 2, SEEN_BATCHES
+
+
+def test_batches_also_end_at_batch_chars(monkeypatch):
+    # spaCy's memory follows the characters of a batch: long texts landing together must not
+    # set a worker's peak (bench/RESULTS.md), so a batch also ends at batch_chars.
+    from transforms import extract_beam
+
+    original = extract_beam._ExtractBatch._extract
+    seen: list[list[int]] = []
+
+    def recording(self, items):
+        seen.append([len(i["text"]) for i in items])
+        return original(self, items)
+
+    monkeypatch.setattr(extract_beam._ExtractBatch, "_extract", recording)
+    text = "Officials said the bridge would reopen next week after repairs. " * 3  # 192 chars
+    items = [{"item_id": f"i{n}", "text": text, "published": None} for n in range(9)]
+    with TestPipeline() as p:
+        out = p | beam.Create(items) | ExtractQuotesAndEntities(batch_size=64, batch_chars=2 * len(text))
+        assert_that(out.done | beam.Map(lambda d: d["item_id"]), equal_to([i["item_id"] for i in items]))
+    assert sum(len(b) for b in seen) == 9
+    assert max(sum(b) for b in seen) <= 2 * len(text), seen
+    assert max(len(b) for b in seen) == 2, seen
+
+
+def test_the_job_and_the_config_default_to_the_same_char_budget():
+    from pipeline.config import NlpConfig
+    from pipeline.job import JobSpec
+    from transforms.extract_beam import DEFAULT_BATCH_CHARS
+
+    assert NlpConfig().batch_chars == DEFAULT_BATCH_CHARS
+    assert JobSpec.__dataclass_fields__["nlp_batch_chars"].default == DEFAULT_BATCH_CHARS

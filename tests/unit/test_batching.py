@@ -1,0 +1,64 @@
+"""Batches bounded by a count and a total size: what caps spaCy's memory per batch."""
+from __future__ import annotations
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms import window
+
+from transforms.batching import BatchByBudget, Batcher, budget_batches
+
+
+def test_batches_end_at_the_count():
+    assert list(budget_batches(range(7), max_count=3, max_size=100, size=lambda _: 1)) == [
+        [0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_batches_end_before_the_size_budget_is_exceeded():
+    texts = ["a" * 40, "b" * 40, "c" * 30, "d" * 10, "e" * 90]
+    batches = list(budget_batches(texts, max_count=64, max_size=100, size=len))
+    assert [[t[0] for t in b] for b in batches] == [["a", "b"], ["c", "d"], ["e"]]
+    assert all(sum(map(len, b)) <= 100 for b in batches)
+
+
+def test_an_element_bigger_than_the_budget_goes_alone_and_nothing_is_lost():
+    texts = ["x" * 10, "y" * 500, "z" * 10]
+    assert list(budget_batches(texts, max_count=64, max_size=100, size=len)) == [
+        ["x" * 10], ["y" * 500], ["z" * 10]]
+
+
+def test_flush_returns_the_rest_once():
+    batcher = Batcher(5, 100, len)
+    assert batcher.add("ab") is None
+    assert batcher.flush() == ["ab"]
+    assert batcher.flush() is None
+
+
+@pytest.mark.parametrize("count, size", [(0, 10), (10, 0)])
+def test_budgets_below_one_are_refused(count, size):
+    with pytest.raises(ValueError):
+        Batcher(count, size, len)
+
+
+def test_beam_batches_keep_every_element_within_both_budgets():
+    texts = [("t" * n) for n in (30, 70, 5, 5, 5, 95, 120, 1, 2, 3, 4)]
+    with TestPipeline() as p:
+        batches = p | beam.Create(texts) | BatchByBudget(max_count=3, max_size=100, size=len)
+        assert_that(batches | "Flat" >> beam.FlatMap(lambda b: b), equal_to(texts), label="all")
+        assert_that(batches | "Check" >> beam.Map(
+            lambda b: len(b) <= 3 and (sum(map(len, b)) <= 100 or len(b) == 1)),
+            _all_true(), label="budgets")
+
+
+def _all_true():
+    def check(actual):
+        assert actual and all(actual), actual
+    return check
+
+
+def test_windowed_input_is_refused_when_the_pipeline_is_built():
+    p = beam.Pipeline()
+    windowed = p | beam.Create(["a"]) | beam.WindowInto(window.FixedWindows(60))
+    with pytest.raises(ValueError, match="global window"):
+        _ = windowed | BatchByBudget(3, 100)
