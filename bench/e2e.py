@@ -272,16 +272,20 @@ def step_msecs(result) -> dict[str, int]:
 
 
 def batch_sizes(result) -> dict:
-    """BatchElements' own distribution of the batch sizes it handed to Extract."""
+    """The batches handed to Extract: texts per batch (count, mean, min, max) and the most
+    characters in one batch (transforms.batching's distributions)."""
     try:
         dists = result.metrics().query()["distributions"]
     except Exception:
         return {}
+    out = {}
     for d in dists:
+        v = d.committed or d.attempted
         if d.key.metric.name == "batch_size":
-            v = d.committed or d.attempted
-            return {"count": v.count, "mean": round(v.mean, 1), "min": v.min, "max": v.max}
-    return {}
+            out.update(count=v.count, mean=round(v.mean, 1), min=v.min, max=v.max)
+        elif d.key.metric.name == "batch_total_size":
+            out.update(max_chars=v.max)
+    return out
 
 
 def child_bare(texts_file: str, model: str, n_process: int, batch_size: int) -> None:

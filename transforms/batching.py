@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 
 T = TypeVar("T")
 
@@ -60,19 +61,27 @@ class _BatchFn(beam.DoFn):
     def __init__(self, max_count: int, max_size: int, size: Callable):
         self._args = (max_count, max_size, size)
         self._batcher: Batcher | None = None
+        # What the batches came out as (Beam metrics: count, mean, min, max of each).
+        self._counts = Metrics.distribution(self.__class__, "batch_size")
+        self._sizes = Metrics.distribution(self.__class__, "batch_total_size")
 
     def start_bundle(self):
         self._batcher = Batcher(*self._args)
 
+    def _emit(self, batch: list) -> list:
+        self._counts.update(len(batch))
+        self._sizes.update(sum(map(self._args[2], batch)))
+        return batch
+
     def process(self, element):
         full = self._batcher.add(element)
         if full:
-            yield full
+            yield self._emit(full)
 
     def finish_bundle(self):
         last = self._batcher.flush()
         if last:
-            yield beam.transforms.window.GlobalWindows.windowed_value(last)
+            yield beam.transforms.window.GlobalWindows.windowed_value(self._emit(last))
 
 
 class BatchByBudget(beam.PTransform):

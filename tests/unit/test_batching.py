@@ -62,3 +62,22 @@ def test_windowed_input_is_refused_when_the_pipeline_is_built():
     windowed = p | beam.Create(["a"]) | beam.WindowInto(window.FixedWindows(60))
     with pytest.raises(ValueError, match="global window"):
         _ = windowed | BatchByBudget(3, 100)
+
+
+def test_batch_shapes_are_reported_as_beam_metrics():
+    from apache_beam.metrics.metric import MetricsFilter
+
+    p = TestPipeline()
+    _ = p | beam.Create(["a" * 60, "b" * 60, "c" * 10]) | BatchByBudget(max_count=5, max_size=100, size=len)
+    result = p.run()
+    result.wait_until_finish()
+
+    def dist(name):
+        found = result.metrics().query(MetricsFilter().with_name(name))["distributions"]
+        return found[0].committed
+
+    sizes, totals = dist("batch_size"), dist("batch_total_size")
+    # Every element is counted once, in batches within both budgets (how Create splits its
+    # bundles decides whether "c" joins "b"; no batch can hold "a" and "b" together).
+    assert (sizes.sum, totals.sum) == (3, 130)
+    assert sizes.max <= 2 and totals.max <= 70
