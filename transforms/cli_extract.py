@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from transforms.nlp import DEFAULT_MODEL
+from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MODEL
 
 DEFAULT_POLNEAR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "polnear"
 
@@ -21,6 +21,9 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--date", help="article date (YYYY-MM-DD) for FILE inputs; default: today")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="spaCy model name (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32, help="documents per nlp.pipe batch")
+    parser.add_argument("--batch-chars", type=int, default=DEFAULT_BATCH_CHARS,
+                        help="a batch also ends before its texts pass this many characters: spaCy "
+                             "holds ~3 KB per character in flight (default: %(default)s)")
     parser.add_argument("--gazetteer", help="extra leaders CSV/YAML (name, aliases, role, country, from, to) "
                                             "used instead of the built-in list")
     return parser
@@ -57,7 +60,7 @@ def run_extract(args) -> int:
 
     gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
     for result in extract_documents(_inputs(args), nlp=load_nlp(args.model), batch_size=args.batch_size,
-                                    gazetteer=gazetteer):
+                                    gazetteer=gazetteer, batch_chars=args.batch_chars):
         print(json.dumps(result.to_json(), ensure_ascii=False))
     return 0
 

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from transforms.batching import budget_batches
 from transforms.entities import EntityRecord, find_mentions, summarise
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
 from transforms.nlp import load_nlp
@@ -103,10 +104,29 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
 
 
 def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | None = None,
-                      batch_size: int = 32, gazetteer: Gazetteer | None = None) -> Iterator[DocumentExtraction]:
-    """Parse ``(id, text, date or None)`` triples in batches and yield one extraction each."""
+                      batch_size: int = 32, gazetteer: Gazetteer | None = None,
+                      batch_chars: int | None = None) -> Iterator[DocumentExtraction]:
+    """Parse ``(id, text, date or None)`` triples in batches and yield one extraction each.
+
+    With ``batch_chars`` a batch also ends before its texts pass that many characters: spaCy's
+    memory follows the characters in flight (transforms/batching.py). The Beam pipeline hands
+    over batches already cut that way.
+    """
     nlp = nlp or load_nlp()
     gazetteer = gazetteer or default_gazetteer()
+    if batch_chars:
+        for batch in budget_batches(docs, batch_size, batch_chars, _text_chars):
+            yield from _extract_batches(batch, nlp, len(batch), gazetteer)
+    else:
+        yield from _extract_batches(docs, nlp, batch_size, gazetteer)
+
+
+def _text_chars(doc: tuple[str, str, object]) -> int:
+    return len(doc[1]) if isinstance(doc[1], str) else 0
+
+
+def _extract_batches(docs: Iterable[tuple[str, str, object]], nlp: Language, batch_size: int,
+                     gazetteer: Gazetteer) -> Iterator[DocumentExtraction]:
     stream = ((text, (doc_id, date)) for doc_id, text, date in docs)
     for doc, (doc_id, date) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
         yield extract_doc(doc_id, doc, date, gazetteer)

@@ -7,13 +7,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
-from transforms.batching import BatchByBudget
-from transforms.nlp import DEFAULT_MODEL
+from transforms.batching_beam import BatchByBudget
+from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MODEL
 
 FAILED = "failed"
 NAMESPACE = "newsbeam"
-# 64 texts of 2,500 characters: typical BBC batches (~140k) pass whole, the heaviest are split.
-DEFAULT_BATCH_CHARS = 160_000
 
 
 def _text_chars(item: dict) -> int:

@@ -7,7 +7,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import window
 
-from transforms.batching import BatchByBudget, Batcher, budget_batches
+from transforms.batching import Batcher, budget_batches
+from transforms.batching_beam import BatchByBudget
 
 
 def test_batches_end_at_the_count():

@@ -1,0 +1,40 @@
+"""extract_documents (what `newsbeam extract` runs): batches end at batch_size or batch_chars."""
+from __future__ import annotations
+
+from transforms.extract import extract_documents
+from transforms.nlp import load_nlp
+
+TEXT = "\u201cThe bridge will reopen next week,\u201d Mayor Anna Holt said on Tuesday."
+
+
+class _RecordingNlp:
+    """The real model; remembers the texts of every nlp.pipe batch."""
+
+    def __init__(self):
+        self._nlp = load_nlp()
+        self.batches: list[list[int]] = []
+
+    def pipe(self, stream, as_tuples, batch_size):
+        items = list(stream)
+        for start in range(0, len(items), batch_size):
+            self.batches.append([len(text) for text, _ in items[start:start + batch_size]])
+        return self._nlp.pipe(items, as_tuples=as_tuples, batch_size=batch_size)
+
+
+def _docs(n: int):
+    return [(f"d{i}", TEXT, "2025-01-28") for i in range(n)]
+
+
+def test_batches_end_before_batch_chars_and_every_document_comes_out():
+    nlp = _RecordingNlp()
+    results = list(extract_documents(_docs(7), nlp=nlp, batch_size=64, batch_chars=3 * len(TEXT)))
+    assert [r.id for r in results] == [f"d{i}" for i in range(7)]
+    assert [len(b) for b in nlp.batches] == [3, 3, 1]
+    assert all(r.quotes[0].speaker_name == "Anna Holt" for r in results)
+
+
+def test_without_batch_chars_only_the_count_bounds_a_batch():
+    nlp = _RecordingNlp()
+    results = list(extract_documents(_docs(7), nlp=nlp, batch_size=4))
+    assert len(results) == 7
+    assert [len(b) for b in nlp.batches] == [4, 3]
