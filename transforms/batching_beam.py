@@ -6,23 +6,22 @@ from typing import Callable
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.batching import Batcher
+from transforms.batching import Batcher, check_budgets
 
 
 class _BatchFn(beam.DoFn):
     def __init__(self, max_count: int, max_size: int, size: Callable):
-        self._args = (max_count, max_size, size)
-        self._batcher: Batcher | None = None
+        self._max_count, self._max_size, self._size = max_count, max_size, size
         # What the batches came out as (Beam metrics: count, mean, min, max of each).
         self._counts = Metrics.distribution(self.__class__, "batch_size")
         self._sizes = Metrics.distribution(self.__class__, "batch_total_size")
 
     def start_bundle(self):
-        self._batcher = Batcher(*self._args)
+        self._batcher = Batcher(self._max_count, self._max_size, self._size)
 
     def _emit(self, batch: list) -> list:
         self._counts.update(len(batch))
-        self._sizes.update(sum(map(self._args[2], batch)))
+        self._sizes.update(sum(map(self._size, batch)))
         return batch
 
     def process(self, element):
@@ -45,7 +44,7 @@ class BatchByBudget(beam.PTransform):
 
     def __init__(self, max_count: int, max_size: int, size: Callable = len):
         super().__init__()
-        Batcher(max_count, max_size, size)  # validates the budgets where the pipeline is built
+        check_budgets(max_count, max_size)  # where the pipeline is built, not in a worker
         self._max_count, self._max_size, self._size = max_count, max_size, size
 
     def expand(self, pcoll):
