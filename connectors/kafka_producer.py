@@ -5,9 +5,10 @@ import logging
 from typing import Iterable
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, MessageSizeTooLargeError
+from kafka.errors import AuthorizationError, KafkaError, MessageSizeTooLargeError
 
 from connectors.feeds.item import FeedItem
+from connectors.kafka_diagnose import connect_failure
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ class ItemProducer:
         try:
             self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers, **config)
         except KafkaError as exc:  # kafka-python 3 has no NoBrokersAvailable; a connection/timeout error
-            raise KafkaUnavailable(
-                f"Kafka unreachable at {_addresses(bootstrap_servers)}: {type(exc).__name__}: {exc}") from None
+            # It says "Unable to bootstrap" whatever failed: find out whether TCP, TLS or the login.
+            raise KafkaUnavailable(connect_failure(bootstrap_servers, config, exc).line) from None
 
     def send_items(self, items: Iterable[FeedItem]) -> int:
         """Send items and wait for every acknowledgement; raises KafkaUnavailable on failure.
@@ -63,6 +64,11 @@ class ItemProducer:
                     acknowledged += 1
                 except MessageSizeTooLargeError as exc:
                     log.warning("item %s not produced: %s", item_id, exc)
+        except AuthorizationError as exc:
+            raise KafkaUnavailable(
+                f"Kafka denied producing to topic {self.topic!r} at {_addresses(self.bootstrap_servers)}: "
+                f"{type(exc).__name__}; the poller's principal needs WRITE and DESCRIBE on the topic "
+                "(`newsbeam kafka acls` prints them)") from exc
         except KafkaError as exc:
             raise KafkaUnavailable(
                 f"Kafka did not acknowledge items on topic {self.topic!r} at "

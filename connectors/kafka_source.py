@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import apache_beam as beam
 
+from connectors.kafka_diagnose import connect_failure
 from pipeline.config import KafkaConfig
 
 
@@ -30,8 +31,9 @@ class KafkaSettings:
         return cls(c.bootstrap_servers, c.topic, c.group_id, dict(c.client_config), c.request_timeout_ms)
 
     def client_kwargs(self) -> dict[str, Any]:
+        # bootstrap_timeout_ms: give up (and say why) after one request timeout, not kafka-python's 30 s.
         kw = {"bootstrap_servers": self.bootstrap_servers.split(","),
-              "request_timeout_ms": self.request_timeout_ms}
+              "request_timeout_ms": self.request_timeout_ms, "bootstrap_timeout_ms": self.request_timeout_ms}
         kw.update(self.client_config)
         return kw
 
@@ -52,6 +54,14 @@ class OffsetRange:
 
 class KafkaUnavailable(RuntimeError):
     """The broker could not be reached; the message names the bootstrap address."""
+
+
+class KafkaAccessDenied(KafkaUnavailable):
+    """The broker refused an operation to this principal (ACLs); the message names what it needs."""
+
+
+_PIPELINE_NEEDS = "the pipeline's principal needs READ and DESCRIBE on the topic and on its consumer group " \
+                  "(`newsbeam kafka acls` prints them)"
 
 
 def probe_bootstrap(s: KafkaSettings) -> None:
@@ -79,32 +89,41 @@ def _consumer(s: KafkaSettings, group_id: str | None):
         return KafkaConsumer(group_id=group_id, enable_auto_commit=False,
                              auto_offset_reset="earliest", **s.client_kwargs())
     except KafkaError as exc:
-        raise KafkaUnavailable(f"Kafka broker unreachable at {s.bootstrap_servers}: "
-                               f"{type(exc).__name__}") from None
+        # kafka-python says "Unable to bootstrap" whatever failed: find out whether TCP, TLS or the login.
+        raise KafkaUnavailable(connect_failure(s.bootstrap_servers, s.client_config, exc).line) from None
 
 
 def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
     """Committed offset (or the log start) to the current end offset, per partition."""
-    from kafka import TopicPartition
+    from kafka.errors import AuthorizationError
 
     probe_bootstrap(s)
     consumer = _consumer(s, s.group_id)
     try:
-        partitions = consumer.partitions_for_topic(s.topic)
-        if not partitions:
-            return []
-        tps = [TopicPartition(s.topic, p) for p in sorted(partitions)]
-        begin = consumer.beginning_offsets(tps)
-        end = consumer.end_offsets(tps)
-        ranges = []
-        for tp in tps:
-            committed = consumer.committed(tp)
-            # Retention may have deleted what we never read: start at the log start then.
-            start = max(committed if committed is not None else 0, begin[tp])
-            ranges.append(OffsetRange(s.topic, tp.partition, start, end[tp]))
-        return ranges
+        return _plan(consumer, s)
+    except AuthorizationError as exc:
+        raise KafkaAccessDenied(f"Kafka denied the run access to topic {s.topic!r} / group {s.group_id!r} at "
+                                f"{s.bootstrap_servers}: {type(exc).__name__}; {_PIPELINE_NEEDS}") from None
     finally:
         consumer.close(autocommit=False)
+
+
+def _plan(consumer, s: KafkaSettings) -> list[OffsetRange]:
+    from kafka import TopicPartition
+
+    partitions = consumer.partitions_for_topic(s.topic)
+    if not partitions:
+        return []
+    tps = [TopicPartition(s.topic, p) for p in sorted(partitions)]
+    begin = consumer.beginning_offsets(tps)
+    end = consumer.end_offsets(tps)
+    ranges = []
+    for tp in tps:
+        committed = consumer.committed(tp)
+        # Retention may have deleted what we never read: start at the log start then.
+        start = max(committed if committed is not None else 0, begin[tp])
+        ranges.append(OffsetRange(s.topic, tp.partition, start, end[tp]))
+    return ranges
 
 
 def cap_ranges(ranges: list[OffsetRange], max_records: int | None) -> list[OffsetRange]:

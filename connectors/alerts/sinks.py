@@ -164,14 +164,24 @@ class KafkaTopicSink(Sink):
         return self._producer
 
     def _send(self, alert: Alert) -> None:
-        from kafka.errors import KafkaError
+        from kafka.errors import AuthorizationError, KafkaError
+
+        from connectors.kafka_diagnose import connect_failure
 
         body = encode_json(json_body(alert, _utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")))
         try:
             producer = self._producer_or_connect()
+        except KafkaError as exc:
+            # The client only says "Unable to bootstrap": name the failing layer (TCP, TLS, login).
+            found = connect_failure(self._config.bootstrap_servers, self._config.client_config, exc)
+            raise DeliveryError(f"kafka: {found.line}", retryable=not found.is_configuration) from None
+        try:
             producer.send(self._config.topic, key=alert.idempotency_key.encode(), value=body).get(
                 timeout=self._timeout
             )
+        except AuthorizationError as exc:
+            raise DeliveryError(f"kafka: denied producing to topic {self._config.topic!r}: {type(exc).__name__}; "
+                                "the alert sink's principal needs WRITE and DESCRIBE on it", retryable=False) from None
         except KafkaError as exc:
             raise DeliveryError(f"kafka: {type(exc).__name__}: {exc}", retryable=True) from None
 
