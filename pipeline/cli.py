@@ -143,6 +143,13 @@ def cmd_feeds(args, _extra) -> int:
     return run_feeds(args, _config(args))
 
 
+# ----------------------------------------------------------------------------- kafka
+def cmd_kafka(args, _extra) -> int:
+    from connectors.kafka_cli import run_kafka
+
+    return run_kafka(args, _config(args))
+
+
 # ----------------------------------------------------------------------------- alerts
 def cmd_alerts(args, _extra) -> int:
     from pydantic import ValidationError
@@ -279,6 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("feeds", help="feed health table, OPML import, unpark a feed")
     add_feeds_arguments(p)
     p.set_defaults(func=cmd_feeds)
+
+    p = sub.add_parser("kafka", help="managed Kafka: create the topics, print the ACLs of each component",
+                       description="Set-up for a Kafka cluster that does not auto-create topics (MSK, "
+                       "Confluent Cloud, ...): `kafka init` creates them idempotently, `kafka acls` prints "
+                       "what the poller, the pipeline and the alert sink need (docs/operations.md).")
+    from connectors.kafka_cli import add_kafka_arguments
+
+    add_kafka_arguments(p)
+    p.set_defaults(func=cmd_kafka)
 
     p = sub.add_parser("alerts", help="send a sample alert, list recent alerts",
                        description="Alerts on new leadership statements, once per statement and "
