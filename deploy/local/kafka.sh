@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Apache Kafka 4.x, one KRaft node (broker + controller) on 127.0.0.1, from jars on Maven Central.
-#   kafka.sh fetch | up | down | status
+#   kafka.sh fetch | libs | up | down | status
 # up: fetches the jars once (mvn), formats storage on first start, starts the broker, and waits
 # until a real client round trip (metadata + topic create) succeeds.
 set -euo pipefail
@@ -99,8 +99,10 @@ status() {
 
 case "${1:-}" in
   fetch) need_tools; fetch ;;
+  # The jar folder (fetched first if needed), for tests that start a broker of their own.
+  libs) need_tools; fetch >&2; echo "$JARS" ;;
   up) up ;;
   down) stop_pid kafka "$PIDFILE" ;;
   status) status ;;
-  *) echo "usage: $0 fetch|up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|libs|up|down|status" >&2; exit 2 ;;
 esac
