@@ -46,7 +46,11 @@ def alert_on_run(config: Config, settings: s3.S3Settings, files: list[RunFile]) 
     try:
         alerts = AlertsConfig.model_validate(config.alerts)
         rows = leadership_rows(settings, files)
-        summary = dispatch(rows, alerts, SqliteLedger(alerts.ledger_path))
+        ledger = SqliteLedger(alerts.ledger_path, exclusive=True)   # the run is the ledger's one writer
+        try:
+            summary = dispatch(rows, alerts, ledger)
+        finally:
+            ledger.close()
         return summary.as_dict()
     except Exception as exc:  # alerts never fail a run; the ledger retries next time
         log.error("alerts: %s: %s", type(exc).__name__, exc)

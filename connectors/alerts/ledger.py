@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from connectors.alerts.message import Alert, Link
+from connectors.single_writer import SingleWriter
 
 PENDING, SENT, FAILED, UNKNOWN = "pending", "sent", "failed", "unknown"
 
@@ -78,13 +79,19 @@ CREATE TABLE IF NOT EXISTS statement_links (
 _COLUMNS = "statement_id, rule, sink, state, attempts, last_error, alert_json, created_at, updated_at"
 
 
+WRITER_HINT = "the run writes it (keep pipeline.lock_path on the same volume so runs never overlap)"
+
+
 class SqliteLedger:
     """Single-writer SQLite ledger. Every write commits at once (autocommit) with
-    synchronous=FULL, so a `pending` row is on disk before the send it announces."""
+    synchronous=FULL, so a `pending` row is on disk before the send it announces.
+    `exclusive=True` (the run) holds `<ledger>.lock` until close(): a second writer fails with
+    `WriterLockHeld` naming the first."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, exclusive: bool = False) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = SingleWriter(path, "alert ledger", WRITER_HINT).acquire() if exclusive else None
         self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -150,6 +157,9 @@ class SqliteLedger:
 
     def close(self) -> None:
         self._db.close()
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
 
 def _delivery(row: tuple) -> Delivery:
