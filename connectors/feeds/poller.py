@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections import Counter, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -255,8 +256,10 @@ def _interleave_by_host(specs: Sequence[tuple[FeedSpec, FeedState]]) -> list[tup
 
 
 def poll_once(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings: PollSettings, *,
-              now: datetime | None = None, fetcher: Fetcher | None = None) -> CycleSummary:
-    """Poll every enabled, due, unparked feed once; raises SinkError if the sink fails."""
+              now: datetime | None = None, fetcher: Fetcher | None = None,
+              on_feed_done: Callable[[], None] | None = None) -> CycleSummary:
+    """Poll every enabled, due, unparked feed once; raises SinkError if the sink fails.
+    `on_feed_done` is called after each feed (the health check's sign of progress)."""
     now = now or datetime.now(timezone.utc)
     summary = CycleSummary()
     due = []
@@ -290,6 +293,8 @@ def poll_once(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings
             futures = [pool.submit(run, spec) for spec, _ in _interleave_by_host(due)]
             for future in as_completed(futures):
                 bar.update(1)
+                if on_feed_done is not None:
+                    on_feed_done()
                 try:
                     outcome = future.result()
                 except SinkError as exc:
@@ -309,20 +314,41 @@ def poll_once(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings
 def poll_forever(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings: PollSettings, *,
                  stop: threading.Event | None = None, max_cycles: int | None = None,
                  on_cycle: Callable[[CycleSummary], None] | None = None,
-                 max_sleep_seconds: float = 60.0) -> None:
-    """Cycle until `stop` is set (or `max_cycles` ran), sleeping until the next feed is due."""
+                 max_sleep_seconds: float = 60.0,
+                 reload: Callable[[], Sequence[FeedSpec]] | None = None,
+                 progress: Callable[[], None] | None = None,
+                 wake: Callable[[], bool] | None = None, wake_check_seconds: float = 5.0) -> None:
+    """Cycle until `stop` is set (or `max_cycles` ran), sleeping until the next feed is due.
+    `reload()`, when given, returns the feed list before each cycle (a ConfigMap edit reaches the
+    running poller); `wake()` is asked every `wake_check_seconds` of a sleep whether to start the
+    next cycle early (the feed list file changed); `progress()` is called when a cycle starts and
+    after each feed."""
     stop = stop or threading.Event()
     on_cycle = on_cycle or (lambda s: print(s.line(), file=sys.stderr, flush=True))
     cycles = 0
     with Fetcher(settings) as fetcher:
         while not stop.is_set() and (max_cycles is None or cycles < max_cycles):
-            on_cycle(poll_once(specs, state, sink, settings, fetcher=fetcher))
+            if reload is not None:
+                specs = reload()
+            if progress is not None:
+                progress()
+            on_cycle(poll_once(specs, state, sink, settings, fetcher=fetcher, on_feed_done=progress))
             cycles += 1
             urls = {spec.url for spec in specs if spec.enabled}
             pending = [f.next_poll_at for f in state.all_feeds()
                        if f.feed_url in urls and not (f.parked or f.disabled)]
             wait = min(pending, default=0) - datetime.now(timezone.utc).timestamp()
-            stop.wait(min(max(wait, 1.0), max_sleep_seconds))
+            _sleep(min(max(wait, 1.0), max_sleep_seconds), stop, wake, wake_check_seconds)
+
+
+def _sleep(seconds: float, stop: threading.Event, wake: Callable[[], bool] | None, step: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or stop.wait(min(left, step) if wake is not None else left):
+            return
+        if wake is not None and wake():
+            return
 
 
 def _iso(ts: float | None) -> str | None:
