@@ -1,9 +1,10 @@
-"""Prometheus metrics for the scheduled run (textfile collector or Pushgateway) and the poller.
+"""Prometheus metrics for the scheduled run (textfile collector or Pushgateway).
 
 A run is a short-lived process, so nothing can scrape it: its summary is either written as a
 node_exporter textfile or pushed to a Pushgateway. Both are called only after a successful run,
 so after a failure the previous file/group stays and `newsbeam_run_last_success_timestamp_seconds`
-ages, which is what an alert should watch. The poller is long-running and serves /metrics itself.
+ages, which is what an alert should watch. The poller is long-running and serves /metrics itself
+(connectors/feeds/poll_metrics.py, connectors/feeds/ops_http.py).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, push_to_gateway, start_http_server, write_to_textfile
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 
 
 @dataclass(frozen=True)
@@ -81,36 +82,3 @@ def push(summary, gateway_url: str, job: str = "newsbeam_run", consumer_lag: int
     metrics = RunMetrics.from_summary(summary, consumer_lag)
     push_to_gateway(gateway_url, job=job, registry=metrics.registry(), timeout=timeout)
     return metrics
-
-
-class PollMetrics:
-    """Counters of the long-running poller, fed one `CycleSummary` per cycle
-    (`poll_forever(on_cycle=...)`) and served over HTTP for Prometheus to scrape."""
-
-    def __init__(self, registry: CollectorRegistry | None = None):
-        self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.polled = Counter("newsbeam_poll_feeds_polled", "feeds fetched", registry=r)
-        self.not_modified = Counter("newsbeam_poll_feeds_not_modified", "fetches answered 304 / unchanged",
-                                    registry=r)
-        self.failed = Counter("newsbeam_poll_feeds_failed", "fetches that failed", registry=r)
-        self.items_new = Counter("newsbeam_poll_items_new", "new items produced to Kafka", registry=r)
-        self.parked = Gauge("newsbeam_poll_feeds_parked", "feeds parked after repeated failures", registry=r)
-        self.last_cycle = Gauge("newsbeam_poll_last_cycle_timestamp_seconds",
-                                "Unix time the last poll cycle finished", registry=r)
-
-    def observe_cycle(self, summary, finished_at: float | None = None) -> None:
-        """Add one `connectors.feeds.poller.CycleSummary` to the counters."""
-        self.polled.inc(summary.polled)
-        self.not_modified.inc(summary.count("not_modified"))
-        self.failed.inc(summary.count("failed"))
-        self.items_new.inc(summary.new_items)
-        # Parked feeds are skipped, so each cycle sees all of them: the skipped ones plus those
-        # that were parked during this cycle.
-        self.parked.set(summary.skipped_parked + summary.count("parked"))
-        self.last_cycle.set(time.time() if finished_at is None else finished_at)
-
-    def serve(self, port: int, addr: str = "127.0.0.1"):
-        """Serve /metrics on addr:port in a daemon thread; returns (server, thread).
-        Port 0 picks a free port: read it from `server.server_address`."""
-        return start_http_server(port, addr=addr, registry=self.registry)

@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from connectors.single_writer import SingleWriter, WriterLockHeld
+
+from .health import DEFAULT_STALL_SECONDS, PollHealth
 from .opml import merge_specs, parse_opml
+from .poll_metrics import PollMetrics
 from .poller import SinkError, feeds_status_rows, poll_forever, poll_once
 from .settings import PollSettings
 from .spec import dump_feed_list, load_feed_list
+from .spec_watch import FeedListWatcher, load_error_line
 from .state import StateStore
 
 
@@ -43,29 +51,51 @@ def add_poll_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic", help="Kafka topic (default: kafka.topic)")
     parser.add_argument("--bootstrap-servers", help="Kafka host:port[,...] (default: kafka.bootstrap_servers)")
     parser.add_argument("--metrics-port", type=int, metavar="PORT",
-                        help="with --forever: serve Prometheus metrics on this port (0 = any free port)")
+                        help="with --forever: serve /metrics (Prometheus), /healthz (liveness) and /readyz "
+                        "(readiness) on this port (0 = any free port)")
     parser.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
                         help="address for --metrics-port (default 127.0.0.1; 0.0.0.0 in containers)")
+    parser.add_argument("--health-stall-seconds", type=float, default=DEFAULT_STALL_SECONDS, metavar="S",
+                        help="/healthz fails when no feed finished and no cycle began for this long "
+                        f"(default {DEFAULT_STALL_SECONDS:.0f})")
+
+
+STATE_WRITER_HINT = ("one poller per state file (Kubernetes: replicas 1, strategy Recreate; cron: do not "
+                     "overlap `poll --once` with `poll --forever`)")
 
 
 def run_poll(args: argparse.Namespace, config: Any) -> int:
     from connectors.kafka_producer import ItemProducer, KafkaUnavailable
 
     settings = poll_settings_from_config(config, args)
+    if getattr(args, "metrics_port", None) is not None and not args.forever:
+        print("error: --metrics-port serves the long-running poller's probes and metrics: use it with "
+              "--forever", file=sys.stderr)
+        return 2
+    if getattr(args, "health_stall_seconds", DEFAULT_STALL_SECONDS) <= 0:
+        print("error: --health-stall-seconds must be > 0", file=sys.stderr)
+        return 2
     if not Path(settings.feeds_file).is_file():
         print(f"error: feed list {settings.feeds_file} not found (use --feeds FILE)", file=sys.stderr)
         return 2
-    specs = load_feed_list(settings.feeds_file)
+    try:
+        watcher = FeedListWatcher(Path(settings.feeds_file))
+    except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
+        print(f"error: feed list {settings.feeds_file}: {load_error_line(exc)}", file=sys.stderr)
+        return 2
     bootstrap, topic, client_config = _kafka_target(config, args)
     try:
-        with ItemProducer(bootstrap, topic, client_config) as producer, \
+        # The state's single writer is checked first: a second poller must not even connect.
+        with _state_writer(settings.state_path), ItemProducer(bootstrap, topic, client_config) as producer, \
                 StateStore(settings.state_path) as state:
             if args.forever:
-                poll_forever(specs, state, producer, settings, on_cycle=_cycle_reporter(args))
+                ops = PollerOps(args, watcher)
+                poll_forever(watcher.specs, state, producer, settings, on_cycle=ops.report, reload=ops.reload,
+                             progress=ops.health.progress, wake=watcher.changed)
             else:
-                summary = poll_once(specs, state, producer, settings)
+                summary = poll_once(watcher.specs, state, producer, settings)
                 print(summary.line(), file=sys.stderr)
-    except (KafkaUnavailable, SinkError) as exc:
+    except (KafkaUnavailable, SinkError, WriterLockHeld) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -73,22 +103,41 @@ def run_poll(args: argparse.Namespace, config: Any) -> int:
     return 0
 
 
-def _cycle_reporter(args: argparse.Namespace):
-    """One summary line per cycle, and Prometheus counters when --metrics-port is given."""
-    metrics = None
-    if getattr(args, "metrics_port", None) is not None:
-        from pipeline.metrics import PollMetrics
+def _state_writer(state_path: str):
+    if str(state_path) == ":memory:":
+        return contextlib.nullcontext()
+    return SingleWriter(state_path, "poll state", STATE_WRITER_HINT)
 
-        metrics = PollMetrics()
-        server, _ = metrics.serve(args.metrics_port, args.metrics_addr)
-        print(f"metrics on http://{args.metrics_addr}:{server.server_address[1]}/metrics", file=sys.stderr)
 
-    def report(summary) -> None:
-        if metrics is not None:
-            metrics.observe_cycle(summary)
+class PollerOps:
+    """What `poll --forever` reports: one summary line per cycle and feed list reloads on stderr;
+    with --metrics-port, Prometheus counters and the /healthz and /readyz probes over HTTP."""
+
+    def __init__(self, args: argparse.Namespace, watcher: FeedListWatcher):
+        self.watcher = watcher
+        self.health = PollHealth(getattr(args, "health_stall_seconds", DEFAULT_STALL_SECONDS))
+        self.metrics = PollMetrics()
+        self.metrics.observe_feed_list(None, len(watcher.specs))
+        self.server = None
+        if getattr(args, "metrics_port", None) is not None:
+            from . import ops_http
+
+            self.server, _ = ops_http.serve(args.metrics_port, args.metrics_addr, self.metrics.registry,
+                                            self.health)
+            host, port = args.metrics_addr, self.server.server_address[1]
+            print(f"metrics on http://{host}:{port}/metrics, probes on /healthz and /readyz", file=sys.stderr)
+
+    def reload(self):
+        change = self.watcher.poll()
+        if change is not None:
+            print(change.line(self.watcher.path), file=sys.stderr, flush=True)
+            self.metrics.observe_feed_list(change, len(self.watcher.specs))
+        return self.watcher.specs
+
+    def report(self, summary) -> None:
+        self.health.cycle_finished()
+        self.metrics.observe_cycle(summary)
         print(summary.line(), file=sys.stderr, flush=True)
-
-    return report
 
 
 def add_feeds_arguments(parser: argparse.ArgumentParser) -> None:

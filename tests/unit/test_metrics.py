@@ -11,7 +11,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.feeds.poller import CycleSummary, FeedOutcome
-from pipeline.metrics import PollMetrics, RunMetrics, push, write_textfile
+from connectors.feeds import ops_http
+from connectors.feeds.health import PollHealth
+from connectors.feeds.poll_metrics import PollMetrics
+from pipeline.metrics import RunMetrics, push, write_textfile
 from pipeline.run import RunSummary
 
 
@@ -113,7 +116,7 @@ def _cycle() -> CycleSummary:
 @pytest.fixture
 def served_poll_metrics():
     metrics = PollMetrics()
-    server, thread = metrics.serve(0)
+    server, thread = ops_http.serve(0, "127.0.0.1", metrics.registry, PollHealth())
     yield metrics, server.server_address
     server.shutdown()
     server.server_close()

@@ -59,7 +59,7 @@ def test_poll_reports_unreachable_kafka_in_one_line(tmp_path, capsys):
                     feeds={"state_path": str(tmp_path / "s.db")})
     assert run_poll(parse(add_poll_arguments, ["--feeds", str(feeds)]), config) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: Kafka unreachable at 127.0.0.1:1") and "\n" not in err
+    assert err.startswith("error: Kafka broker unreachable at 127.0.0.1:1: ") and "\n" not in err
 
 
 def test_poll_without_feed_list_explains(tmp_path, capsys):
