@@ -1,7 +1,7 @@
 """Configuration models for alert rules and sinks (embedded under `alerts:` in the main config).
 
 Secrets never live in the config itself: webhook secrets come from an environment variable or a
-file, SMTP passwords from an environment variable. Reprs hide sink URLs because Slack incoming
+file, SMTP and Kafka SASL passwords from an environment variable. Reprs hide sink URLs because Slack incoming
 webhook URLs carry their token in the path.
 """
 
@@ -64,6 +64,27 @@ class KafkaSink(_SinkBase):
     bootstrap_servers: str | list[str]
     # Extra kafka-python producer settings (security_protocol, sasl_*, ...); acks stays "all".
     client_config: dict = Field(default_factory=dict, repr=False)
+    # Environment variable holding the SASL password (client_config's sasl_plain_password), so
+    # the password never sits in the config file or a ConfigMap.
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> "KafkaSink":
+        if self.password_env and "sasl_plain_password" in self.client_config:
+            raise ValueError(f"kafka sink {self.name!r}: set password_env or client_config.sasl_plain_password, "
+                             "not both")
+        return self
+
+    def producer_config(self) -> dict:
+        """client_config with the password from `password_env`, read when the producer connects."""
+        config = dict(self.client_config)
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if not value:
+                raise ValueError(f"kafka sink {self.name!r}: environment variable {self.password_env} is empty "
+                                 "or unset")
+            config["sasl_plain_password"] = value
+        return config
 
 
 class SmtpSink(_SinkBase):

@@ -156,7 +156,7 @@ class KafkaTopicSink(Sink):
                 "request_timeout_ms": int(self._timeout * 1000),
                 "max_block_ms": int(self._timeout * 1000),
                 "bootstrap_timeout_ms": int(self._timeout * 1000),
-                **self._config.client_config,
+                **self._config.producer_config(),
                 "bootstrap_servers": self._config.bootstrap_servers,
                 "acks": "all",
             }
@@ -171,9 +171,11 @@ class KafkaTopicSink(Sink):
         body = encode_json(json_body(alert, _utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")))
         try:
             producer = self._producer_or_connect()
+        except ValueError as exc:  # password_env unset
+            raise DeliveryError(f"kafka: {exc}", retryable=False) from None
         except KafkaError as exc:
             # The client only says "Unable to bootstrap": name the failing layer (TCP, TLS, login).
-            found = connect_failure(self._config.bootstrap_servers, self._config.client_config, exc)
+            found = connect_failure(self._config.bootstrap_servers, self._config.producer_config(), exc)
             raise DeliveryError(f"kafka: {found.line}", retryable=not found.is_configuration) from None
         try:
             producer.send(self._config.topic, key=alert.idempotency_key.encode(), value=body).get(

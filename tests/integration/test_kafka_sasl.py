@@ -53,9 +53,10 @@ def names():
             "prefix": f"test/sasl-{unique}"}
 
 
-def _config(sasl: SaslSslBroker, names: dict, user: User, tmp: Path, *, alerter: User | None = None) -> dict:
-    """A newsbeam configuration whose Kafka credentials are `user`'s, nothing else."""
-    alerter = alerter or sasl.users["alerter"]
+def _config(sasl: SaslSslBroker, names: dict, user: User, tmp: Path) -> dict:
+    """A newsbeam configuration whose Kafka credentials are `user`'s, nothing else; the alert
+    sink logs in as `alerter` with the password from ALERTS_KAFKA_PASSWORD."""
+    alerter = sasl.users["alerter"]
     return {
         "kafka": {"bootstrap_servers": sasl.bootstrap, "topic": names["items"], "group_id": names["group"],
                   "client_config": sasl.client_config(user)},
@@ -66,19 +67,25 @@ def _config(sasl: SaslSslBroker, names: dict, user: User, tmp: Path, *, alerter:
         "alerts": {
             "ledger_path": str(tmp / "alerts.sqlite"), "max_attempts": 2, "base_backoff_seconds": 0.1,
             "timeout_seconds": 15,
-            "sinks": [{"type": "kafka", "name": "bus", "topic": names["alerts"],
-                       "bootstrap_servers": sasl.bootstrap, "client_config": sasl.client_config(alerter)}],
+            # The sink's password comes from the environment (ALERTS_KAFKA_PASSWORD), not the file.
+            "sinks": [{"type": "kafka", "name": "bus", "topic": names["alerts"], "bootstrap_servers": sasl.bootstrap,
+                       "client_config": {k: v for k, v in sasl.client_config(alerter).items()
+                                         if k != "sasl_plain_password"},
+                       "password_env": "ALERTS_KAFKA_PASSWORD"}],
             "rules": [{"name": "leaders", "sinks": ["bus"]}],
         },
     }
 
 
-def _newsbeam(config: dict, tmp: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def _newsbeam(config: dict, tmp: Path, *args: str, timeout: float = 600,
+              alerts_password: str | None = None) -> subprocess.CompletedProcess:
     path = tmp / f"newsbeam-{uuid.uuid4().hex[:6]}.yaml"
     path.write_text(yaml.safe_dump(config))
     # Only the config file speaks: no NEWSBEAM_* overrides from the test environment.
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBEAM_")}
     env["NEWSBEAM_S3__ENDPOINT_URL"] = os.environ["NEWSBEAM_S3__ENDPOINT_URL"]
+    if alerts_password is not None:
+        env["ALERTS_KAFKA_PASSWORD"] = alerts_password
     return subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", str(path), *args], cwd=ROOT,
                           capture_output=True, text=True, env=env, timeout=timeout)
 
@@ -147,7 +154,8 @@ def test_poll_run_and_alert_sink_authenticate_through_configuration(sasl, names,
     assert poll.returncode == 0, poll.stderr
     assert "failed 0" in poll.stderr and "new items 0" not in poll.stderr, poll.stderr
 
-    run = _newsbeam(_config(sasl, names, sasl.users["pipeline"], tmp_path), tmp_path, "run", "--json")
+    run = _newsbeam(_config(sasl, names, sasl.users["pipeline"], tmp_path), tmp_path, "run", "--json",
+                    alerts_password=sasl.users["alerter"].password)
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout[run.stdout.index("{"):])
     assert summary["status"] == "written" and summary["rows"]["articles"] > 0
@@ -220,12 +228,13 @@ def test_wrong_tls_settings_and_missing_acls_are_named(sasl, names, initialised,
     assert "denied" in line and "READ and DESCRIBE" in line and names["group"] in line
 
 
-def test_alert_sink_with_a_wrong_password_records_the_reason(sasl, names, initialised, tmp_path):
+def test_alert_sink_with_a_wrong_password_records_the_reason(sasl, names, initialised, tmp_path, monkeypatch):
     from connectors.alerts.config import AlertsConfig
     from connectors.alerts.dispatch import dispatch
     from connectors.alerts.ledger import FAILED, SqliteLedger
 
-    cfg = _config(sasl, names, sasl.users["pipeline"], tmp_path, alerter=User("alerter", "wrong"))["alerts"]
+    cfg = _config(sasl, names, sasl.users["pipeline"], tmp_path)["alerts"]
+    monkeypatch.setenv("ALERTS_KAFKA_PASSWORD", "wrong")
     row = {"statement_id": "st-sasl", "speaker_name": "Elena Marsh", "speaker_role": "president",
            "speaker_country": "Valdoria", "text": "We sign.", "confidence": 0.9, "is_leadership": True,
            "item_id": "i-1", "url": "https://news.example/1", "feed_title": "t", "feed_url": "https://news.example/rss",

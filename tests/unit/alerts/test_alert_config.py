@@ -50,3 +50,22 @@ def test_webhook_secret_from_env_or_file(tmp_path, monkeypatch):
 def test_webhook_secret_sources_are_exclusive():
     with pytest.raises(ValidationError, match="not both"):
         WebhookSink(name="h", url="u", secret_env="A", secret_file="/b")
+
+
+def test_kafka_sink_password_comes_from_the_environment(monkeypatch):
+    import pytest as _pytest
+
+    from connectors.alerts.config import KafkaSink
+
+    sink = KafkaSink(name="bus", topic="t", bootstrap_servers="b:9096", password_env="BUS_PASSWORD",
+                     client_config={"security_protocol": "SASL_SSL", "sasl_plain_username": "alerts"})
+    monkeypatch.delenv("BUS_PASSWORD", raising=False)
+    with _pytest.raises(ValueError, match="kafka sink 'bus': environment variable BUS_PASSWORD is empty or unset"):
+        sink.producer_config()
+    monkeypatch.setenv("BUS_PASSWORD", "s3cret")
+    assert sink.producer_config() == {"security_protocol": "SASL_SSL", "sasl_plain_username": "alerts",
+                                      "sasl_plain_password": "s3cret"}
+    assert "sasl_plain_password" not in sink.client_config   # the model itself never holds it
+    with _pytest.raises(ValueError, match="password_env or client_config.sasl_plain_password"):
+        KafkaSink(name="bus", topic="t", bootstrap_servers="b:9096", password_env="X",
+                  client_config={"sasl_plain_password": "inline"})
