@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BEAM_VERSION = $(shell grep -i '^apache-beam==' constraints.txt | cut -d= -f3)
 PRISM := .tools/bin/prism
+# Validates deploy/k8s against the schemas vendored in deploy/k8s/schemas (no network at test time).
+KUBECONFORM_VERSION = v0.8.0
+KUBECONFORM := .tools/bin/kubeconform
 
-.PHONY: install demo test test-unit stack-up stack-down prism clean
+.PHONY: install demo test test-unit stack-up stack-down prism kubeconform clean
 
 $(STAMP): setup.py constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsbeam needs Python 3.11+, found " + sys.version.split()[0])'
@@ -24,6 +27,13 @@ $(PRISM): constraints.txt
 
 prism: $(PRISM)
 
+$(KUBECONFORM): Makefile
+	@command -v go >/dev/null || { echo "go not found: install Go to build kubeconform"; exit 1; }
+	GOBIN=$(CURDIR)/.tools/bin go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+	@touch $@
+
+kubeconform: $(KUBECONFORM)
+
 stack-up: install
 	bash deploy/local/stack.sh up
 
@@ -34,15 +44,16 @@ demo: install
 	$(VENV)/bin/newsbeam --config deploy/local/newsbeam.local.yaml demo
 
 # Starts the stack if it is not running, runs every test, and stops the stack only if it started it.
-test: install prism
+test: install prism kubeconform
 	@was_up=0; bash deploy/local/stack.sh status >/dev/null 2>&1 && was_up=1; \
 	bash deploy/local/stack.sh up || exit 1; \
-	NEWSBEAM_PRISM=$(CURDIR)/$(PRISM) $(PY) -m pytest -q tests $(PYTEST_ARGS); rc=$$?; \
+	NEWSBEAM_PRISM=$(CURDIR)/$(PRISM) NEWSBEAM_KUBECONFORM=$(CURDIR)/$(KUBECONFORM) \
+	  $(PY) -m pytest -q tests $(PYTEST_ARGS); rc=$$?; \
 	[ $$was_up = 1 ] || bash deploy/local/stack.sh down; \
 	exit $$rc
 
-test-unit: install
-	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+test-unit: install kubeconform
+	NEWSBEAM_KUBECONFORM=$(CURDIR)/$(KUBECONFORM) $(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
 clean: stack-down
 	rm -rf .stack .tools $(VENV)
