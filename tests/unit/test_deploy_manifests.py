@@ -327,7 +327,8 @@ def _k8s_docs() -> list[tuple[Path, dict]]:
 
 
 def _k8s_objects() -> dict[tuple[str, str], dict]:
-    return {(doc["kind"], doc["metadata"]["name"]): doc for path, doc in _k8s_docs() if path.parent == K8S}
+    """Every object under deploy/k8s (engine folders included), by (kind, name)."""
+    return {(doc["kind"], doc["metadata"]["name"]): doc for _, doc in _k8s_docs()}
 
 
 def _pod_spec(obj: dict) -> dict | None:
@@ -361,6 +362,13 @@ def _newsbeam_argv(container: dict) -> list[str]:
 def _is_run(container: dict) -> bool:
     argv = _newsbeam_argv(container)
     return len(argv) >= 2 and _is_newsbeam(argv[0]) and argv[1] == "run"
+
+
+def _is_direct_run(container: dict) -> bool:
+    """A `newsbeam run` on the DirectRunner (the default): its workers live in this pod. Another
+    runner (--runner=FlinkRunner ...) sizes its workers elsewhere."""
+    runners = [a.split("=", 1)[1] for a in _newsbeam_argv(container) if a.startswith("--runner=")]
+    return _is_run(container) and runners in ([], ["DirectRunner"])
 
 
 def _quantity(value) -> float:
@@ -423,7 +431,7 @@ def test_worker_count_follows_the_cpu_request_and_memory_the_formula():
     problems = []
     for name, pod in _all_pods().items():
         for c in pod["containers"]:
-            if _is_run(c):
+            if _is_direct_run(c):
                 runs += 1
                 problems += worker_problems(name, pod, c)
     assert runs >= 2 and not problems, "\n".join(problems)
@@ -547,7 +555,7 @@ def test_every_pod_runs_as_a_service_account_of_the_manifests():
         assert account and ("ServiceAccount", account) in objs, f"{name}: service account {account!r}"
         assert pod.get("automountServiceAccountToken") is False, f"{name}: mounts an API token it never uses"
         used.add(account)
-    assert used == {"newsbeam-poller", "newsbeam-pipeline"}
+    assert {"newsbeam-poller", "newsbeam-pipeline"} <= used
     for account in used:
         sa = objs[("ServiceAccount", account)]
         assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
@@ -606,7 +614,7 @@ def test_kustomization_lists_every_manifest():
     listed = set(kust["resources"])
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     images = {i["name"] for i in kust["images"]}
-    pods = [_pod_spec(o) for o in _k8s_objects().values() if _pod_spec(o)]
+    pods = [_pod_spec(o) for path, o in _k8s_docs() if path.parent == K8S and _pod_spec(o)]
     assert {c["image"].split(":")[0] for p in pods for c in p["containers"]} == images
 
 
