@@ -11,6 +11,8 @@ SUPPORTED_SCHEMA_VERSIONS = {1}
 REQUIRED: dict[str, tuple[type, ...]] = {
     "item_id": (str,), "url": (str,), "title": (str,), "fetched_at": (str,), "feed_url": (str,),
 }
+# RSS 2.0 items may lack a link or a title, Atom entries a link: the schema allows "" for these.
+MAY_BE_EMPTY = {"url", "title"}
 OPTIONAL: dict[str, tuple[type, ...]] = {
     "summary_html": (str,), "summary_text": (str,), "content_html": (str,), "content_text": (str,),
     "authors": (list,), "tags": (list,), "published": (str,), "updated": (str,),
@@ -38,8 +40,10 @@ def decode_item(value: bytes | None) -> dict:
         raise DecodeError(f"schema_version {version!r} not supported (expected one of "
                           f"{sorted(SUPPORTED_SCHEMA_VERSIONS)})")
     for name, types in REQUIRED.items():
-        if not isinstance(item.get(name), types) or item[name] == "":
-            raise DecodeError(f"field {name!r} missing or not a non-empty {types[0].__name__}")
+        if not isinstance(item.get(name), types):
+            raise DecodeError(f"field {name!r} missing or not a {types[0].__name__}")
+        if item[name] == "" and name not in MAY_BE_EMPTY:
+            raise DecodeError(f"field {name!r} is empty")
     for name, types in OPTIONAL.items():
         if item.get(name) is not None and not isinstance(item[name], types):
             raise DecodeError(f"field {name!r} has type {type(item[name]).__name__}, "

@@ -27,7 +27,9 @@ def _bytes(obj) -> bytes:
     (b"[1, 2]", "JSON list"),
     (_bytes(_item(schema_version=2)), "schema_version 2"),
     (_bytes({k: v for k, v in _item().items() if k != "item_id"}), "'item_id'"),
-    (_bytes(_item(url="")), "'url'"),
+    (_bytes({k: v for k, v in _item().items() if k != "url"}), "'url'"),
+    (_bytes(_item(url=None)), "'url'"),
+    (_bytes(_item(feed_url="")), "'feed_url' is empty"),
     (_bytes(_item(authors="Jane")), "'authors' has type str"),
 ])
 def test_bad_values_are_rejected_with_a_reason(value, reason):
@@ -37,6 +39,15 @@ def test_bad_values_are_rejected_with_a_reason(value, reason):
 
 def test_good_value_decodes():
     assert decode_item(_bytes(_item(authors=["A"])))["authors"] == ["A"]
+
+
+def test_entries_without_link_or_title_decode():
+    """RSS 2.0 items may lack <link> or <title>, Atom entries a link: the schema allows ''."""
+    assert decode_item(_bytes(_item(url="")))["url"] == ""
+    assert decode_item(_bytes(_item(title="")))["title"] == ""
+    row = prepare_article(decode_item(_bytes(_item(url="", title="", content_text="Body only."))),
+                          {"topic": "t", "partition": 0, "offset": 3})
+    assert row["url"] == "" and row["title"] == "" and row["text"] == "Body only."
 
 
 def test_body_prefers_full_content_then_summary():
