@@ -9,18 +9,18 @@ import logging
 import sys
 import threading
 import time
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from tqdm import tqdm
 
 from . import http_rules
 from .fetcher import Fetcher, FetchResult
 from .fulltext import fetch_article_html
-from .identity import candidate_id, is_sane_guid, shared_guids
+from .identity import identify
 from .item import FeedItem
 from .normalizer import FeedContext, iso_utc, normalize_entry
 from .parse import parse_feed
@@ -76,23 +76,6 @@ class CycleSummary:
 
 # -- item selection (pure apart from the state look-ups) --------------------------------------
 
-def _shared(values: Iterable[str]) -> set[str]:
-    counts = Counter(v for v in values if v)
-    return {v for v, n in counts.items() if n > 1}
-
-
-def resolve_item_ids(entries: list[RawEntry], links: list[str], known_links: dict[str, str],
-                     feed_urls: set[str]) -> list[str]:
-    """Id per entry. A link seen before keeps its first id even if the GUID changed since;
-    links or GUIDs shared by several entries of one document are not trusted as identity."""
-    shared_guid, shared_link = shared_guids(entries), _shared(links)
-    ids = []
-    for entry, link in zip(entries, links):
-        remembered = known_links.get(link) if link not in shared_link else None
-        ids.append(remembered or candidate_id(entry, link, is_sane_guid(entry.guid, shared_guid, feed_urls)))
-    return ids
-
-
 @dataclass
 class NewEntry:
     entry: RawEntry
@@ -103,21 +86,31 @@ class NewEntry:
 
 def select_new_entries(parsed: ParsedFeed, spec: FeedSpec, feed_state: FeedState, store: StateStore,
                        base_url: str, now_ts: float) -> list[NewEntry]:
-    """Entries not produced before, first copy only; seen ones are kept fresh in the seen-set."""
+    """Entries not produced before (identity.py); seen ones are kept fresh in the seen-set.
+
+    An entry is seen when its id, an id an older poller gave it (upgrade), or the first id
+    remembered for its link (feeds whose GUIDs change on every poll) is in the seen-set. An entry a
+    document repeats is produced every time it appears: the run drops the repeats as duplicates
+    that name the row they repeat, so each entry of the document is accounted for.
+    """
     entries = parsed.entries
     links = [web_url(e.link, base_url) for e in entries]
-    known = store.known_link_ids(spec.url, links)
     feed_urls = {spec.url, feed_state.current_url, base_url}
-    ids = resolve_item_ids(entries, links, known, feed_urls)
-    seen = store.seen_ids(spec.url, ids)
+    idents = identify(spec.url, entries, links, feed_urls)
+    remembered = store.known_link_ids(spec.url, [i.identity_link for i in idents])
+    aliases = [{i.item_id, *i.legacy_ids, *([remembered[i.identity_link]] if i.identity_link in remembered else [])}
+               for i in idents]
+    seen = store.seen_ids(spec.url, [a for group in aliases for a in group])
     store.touch_seen(spec.url, seen, now_ts)
-    shared_link = _shared(links)
-    fresh, taken = [], set(seen)
-    for entry, item_id, link in zip(entries, ids, links):
-        if item_id in taken:
+    fresh, migrated = [], []
+    for entry, ident, link, group in zip(entries, idents, links, aliases):
+        if group & seen:
+            if ident.item_id not in seen:  # seen under an older id: remember the current one too
+                migrated.append((ident.item_id, ident.identity_link))
             continue
-        taken.add(item_id)
-        fresh.append(NewEntry(entry, item_id, link, "" if link in shared_link else link))
+        fresh.append(NewEntry(entry, ident.item_id, link, ident.identity_link))
+    if migrated:
+        store.mark_produced(spec.url, migrated, now_ts)
     return fresh
 
 

@@ -245,7 +245,8 @@ def test_billion_laughs_keeps_memory_bounded(settings, store):
         finally:
             tracemalloc.stop()
     assert summary.outcomes[0].kind == "ok"
-    assert [item.item_id for item in sink] == ["bomb"]
+    from connectors.feeds.identity import GUID, item_id
+    assert [item.item_id for item in sink] == [item_id(base + "/feed", GUID, "bomb")]
     assert len(sink[0].title) < 100 and "lollol" not in sink[0].summary_text
     assert "unsafe entity" in store.get(base + "/feed").last_parse_error
     assert peak < 20_000_000, f"peak traced memory {peak} bytes"
