@@ -1,8 +1,17 @@
 """Beam dedup: exact (item_id / URL / content hash) and near-duplicate stories.
 
 Input articles are dicts with at least ``item_id``, ``url``, ``content_hash``,
-``text`` and ``order_key`` (sorts earlier items first). ``history`` rows are
-``{item_id, url, content_hash, story_id}`` already written by earlier runs.
+``text`` and ``order_key`` (sorts earlier items first), and the Kafka coordinates
+``kafka_topic``, ``kafka_partition``, ``kafka_offset`` when they came from Kafka.
+``history`` rows are ``{item_id, url, content_hash, story_id, kafka_*, minhash}``
+already written by earlier runs (``minhash``: the signature of a MinHashed row, so
+near-duplicates find stories of earlier runs).
+
+Identity: the same ``item_id`` is the same entry (ids are scoped by feed, see
+connectors/feeds/identity.py). The same URL is the same article only with the same
+text: a URL shared by entries that say different things (a live blog, a podcast's
+show page, a feed that links every item to its home page) is no identity, so those
+entries are all kept, and join one story when their texts are near-copies.
 
 Everything is keyed work (GroupByKey / CoGroupByKey / CombinePerKey), so no step
 holds all items; the only global step (``LabelRoots``) holds the label pairs of
@@ -31,8 +40,8 @@ Article = dict[str, Any]
 
 ITEM_ID_IN_HISTORY = "item_id seen in history"
 ITEM_ID_IN_RUN = "item_id seen in run"
-URL_IN_HISTORY = "url seen in history"
-URL_IN_RUN = "url seen in run"
+URL_IN_HISTORY = "url and text seen in history"
+URL_IN_RUN = "url and text seen in run"
 
 EXACT = "exact"
 NEAR = "near"
@@ -42,9 +51,14 @@ DEFAULT_THRESHOLD = 0.6
 DEFAULT_ROUNDS = 2
 
 _DROPPED = "dropped"
+REPLAYED = "replayed"
+# Band entries of earlier runs' rows: their node ids carry this prefix so they never meet a run
+# item's id, and no output is made for them.
+_HISTORY_NODE = "\x00h:"
 _RESIDUAL = "residual"
 _COPY_EDGES = "copy_edges"
 _SIGNATURES = "signatures"
+_LABELS = "labels"
 
 
 def _rank(item: Article) -> tuple:
@@ -53,15 +67,29 @@ def _rank(item: Article) -> tuple:
 
 # ---------------------------------------------------------------- exact dedup
 
+def coordinates(row: dict) -> tuple | None:
+    """Where a record sits in Kafka; None for rows made without Kafka."""
+    if row.get("kafka_offset") is None:
+        return None
+    return (row.get("kafka_topic"), row.get("kafka_partition"), row.get("kafka_offset"))
+
+
 def _keep_earliest(element, run_reason: str, history_reason: str) -> Iterator:
-    """Per key: drop everything if history has the key, else keep the earliest."""
+    """Per key: drop everything if history has the key, else keep the earliest.
+
+    A run item that *is* a history row (same Kafka record, replayed) is no duplicate: it goes
+    to ``REPLAYED``, already written once."""
     _, grouped = element
     run = sorted(grouped["run"], key=_rank)
-    history_ids = sorted(grouped["history"])
-    if history_ids:
+    history = sorted(grouped["history"], key=lambda h: h[0])
+    if history:
+        written = {coords for _, coords in history if coords is not None}
         for item in run:
-            yield TaggedOutput(_DROPPED, {**item, "drop_reason": history_reason,
-                                          "duplicate_of": history_ids[0]})
+            if coordinates(item) in written:
+                yield TaggedOutput(REPLAYED, item)
+            else:
+                yield TaggedOutput(_DROPPED, {**item, "drop_reason": history_reason,
+                                              "duplicate_of": history[0][0]})
         return
     if not run:
         return
@@ -71,32 +99,40 @@ def _keep_earliest(element, run_reason: str, history_reason: str) -> Iterator:
                                       "duplicate_of": run[0]["item_id"]})
 
 
-class _KeepEarliestPer(beam.PTransform):
-    """Same ``field`` = same article: keep the earliest run item unless history has it.
+def _url_and_text(row: dict) -> str | None:
+    """The same URL is the same article only when the text is the same too."""
+    return f"{row['url']}\x1f{row.get('content_hash') or ''}" if row.get("url") else None
 
-    Items with an empty ``field`` pass through (an empty URL says nothing).
+
+def _item_id(row: dict) -> str | None:
+    return row.get("item_id") or None
+
+
+class _KeepEarliestPer(beam.PTransform):
+    """Same ``key(item)`` = same article: keep the earliest run item unless history has it.
+
+    Items whose key is None pass through (an empty URL says nothing).
     """
 
-    def __init__(self, field: str, history: PCollection, run_reason: str,
-                 history_reason: str):
+    def __init__(self, key, history: PCollection, run_reason: str, history_reason: str):
         super().__init__()
-        self.field, self.history = field, history
+        self.key, self.history = key, history
         self.run_reason, self.history_reason = run_reason, history_reason
 
     def expand(self, items):
-        field = self.field
+        key = self.key
         run = items | "KeyRun" >> beam.FlatMap(
-            lambda it: [(it[field], it)] if it.get(field) else [])
-        unkeyed = items | "NoKey" >> beam.Filter(lambda it: not it.get(field))
+            lambda it: [(key(it), it)] if key(it) is not None else [])
+        unkeyed = items | "NoKey" >> beam.Filter(lambda it: key(it) is None)
         seen = self.history | "KeyHistory" >> beam.FlatMap(
-            lambda row: [(row[field], row["item_id"])] if row.get(field) else [])
+            lambda row: [(key(row), (row["item_id"], coordinates(row)))] if key(row) is not None else [])
         result = ({"run": run, "history": seen}
                   | "Join" >> beam.CoGroupByKey()
                   | "Earliest" >> beam.FlatMap(
                       _keep_earliest, self.run_reason, self.history_reason
-                  ).with_outputs(_DROPPED, main="kept"))
+                  ).with_outputs(_DROPPED, REPLAYED, main="kept"))
         kept = (result.kept, unkeyed) | "Kept" >> beam.Flatten()
-        return kept, result[_DROPPED]
+        return kept, result[_DROPPED], result[REPLAYED]
 
 
 def _history_root(rows: list[Article]) -> Article:
@@ -130,12 +166,14 @@ def _hashable(item: Article) -> bool:
 class ExactDedup(beam.PTransform):
     """Drop repeats of the same article, mark syndicated copies.
 
-    Returns ``{"main": ..., "dropped": ...}``:
+    Returns ``{"main": ..., "dropped": ..., "replayed": ...}``:
 
-    * same ``item_id`` or same ``url`` = the same article: the earliest run item
-      is kept, the rest go to ``dropped`` with ``drop_reason`` and
-      ``duplicate_of`` (the kept or historical item_id); anything whose item_id
-      or url is in ``history`` is dropped.
+    * same ``item_id``, or same ``url`` with the same ``content_hash`` = the same
+      article: the earliest run item is kept, the rest go to ``dropped`` with
+      ``drop_reason`` and ``duplicate_of`` (the kept or historical item_id);
+      anything whose item_id (or url and text) is in ``history`` is dropped,
+      except the very record a history row was written from (same Kafka
+      coordinates: a replay), which goes to ``replayed``.
     * same ``content_hash`` under another item_id/url = a syndicated copy: kept,
       with ``duplicate_of`` = earliest copy (a history row wins) and
       ``dup_kind = "exact"``. Copies of a history row also get that row's
@@ -155,10 +193,10 @@ class ExactDedup(beam.PTransform):
         history = self.history
         if history is None:
             history = items.pipeline | "NoHistory" >> beam.Create([])
-        by_id, dropped_id = items | "ByItemId" >> _KeepEarliestPer(
-            "item_id", history, ITEM_ID_IN_RUN, ITEM_ID_IN_HISTORY)
-        by_url, dropped_url = by_id | "ByUrl" >> _KeepEarliestPer(
-            "url", history, URL_IN_RUN, URL_IN_HISTORY)
+        by_id, dropped_id, replayed_id = items | "ByItemId" >> _KeepEarliestPer(
+            _item_id, history, ITEM_ID_IN_RUN, ITEM_ID_IN_HISTORY)
+        by_url, dropped_url, replayed_url = by_id | "ByUrl" >> _KeepEarliestPer(
+            _url_and_text, history, URL_IN_RUN, URL_IN_HISTORY)
 
         run = by_url | "KeyHash" >> beam.FlatMap(
             lambda it: [(it["content_hash"], it)] if _hashable(it) else [])
@@ -174,6 +212,7 @@ class ExactDedup(beam.PTransform):
         return {
             "main": (copies, unhashed) | "Main" >> beam.Flatten(),
             "dropped": (dropped_id, dropped_url) | "Dropped" >> beam.Flatten(),
+            "replayed": (replayed_id, replayed_url) | "Replayed" >> beam.Flatten(),
         }
 
 
@@ -203,18 +242,40 @@ def _band_entries(element, k: int, num_perm: int, bands: int, rows: int) -> Iter
         yield key, first_id
 
 
+def _is_history(node: str) -> bool:
+    return node.startswith(_HISTORY_NODE)
+
+
+def _history_band_entries(row: Article, num_perm: int, bands: int, rows: int) -> Iterator:
+    """An earlier run's row with its signature -> band entries, its signature and its story label,
+    under a node id no run item can have."""
+    sig_bytes = row.get("minhash")
+    if not sig_bytes or len(sig_bytes) != num_perm * 4:
+        return  # written before signatures were kept, or with another num_perm
+    node = _HISTORY_NODE + row["item_id"]
+    yield TaggedOutput(_SIGNATURES, (node, bytes(sig_bytes)))
+    yield TaggedOutput(_LABELS, (node, (0, "", row.get("story_id") or row["item_id"])))
+    for key in minhash.band_keys(np.frombuffer(sig_bytes, dtype=np.uint32), bands, rows):
+        yield key, node
+
+
 def _collisions(element) -> Iterator[tuple[str, str]]:
-    """(band_key, item_ids) -> (item_id, band_key) for each member of a bucket of two or more."""
+    """(band_key, item_ids) -> (item_id, band_key) for each member of a bucket of two or more
+    that holds at least one item of this run (earlier runs' rows were compared when written)."""
     band_key, ids = element
     ids = list(ids)
-    if len(ids) > 1:
+    if len(ids) > 1 and not all(_is_history(i) for i in ids):
         for item_id in ids:
             yield item_id, band_key
 
 
 def _signed_entries(element) -> Iterator[tuple[str, tuple[str, bytes]]]:
-    """(item_id, {signature: [bytes], bands: [band_key...]}) -> (band_key, (item_id, bytes))."""
+    """(item_id, {signature: [bytes], bands: [band_key...], label: [history label]})
+    -> (band_key, (item_id, bytes)); the story label of a history node that collides."""
     item_id, grouped = element
+    if grouped["bands"]:
+        for label in grouped["label"][:1]:
+            yield TaggedOutput(_LABELS, (item_id, label))
     for sig in grouped["signature"][:1]:
         for band_key in grouped["bands"]:
             yield band_key, (item_id, sig)
@@ -240,7 +301,8 @@ def _verified_pairs(element, threshold: float, rows: int) -> Iterator[tuple[str,
             earlier = equal[:, :band * rows].reshape(len(equal), band, rows)
             similar &= ~earlier.all(axis=2).any(axis=1)
         for j in np.flatnonzero(similar):
-            yield ids[i], ids[i + 1 + j]
+            if not (_is_history(ids[i]) and _is_history(ids[i + 1 + j])):
+                yield ids[i], ids[i + 1 + j]
 
 
 def _initial_label(item: Article) -> tuple[int, str, str]:
@@ -326,7 +388,8 @@ def _assign_story(element) -> Iterator[Article]:
     for item in grouped["item"]:
         label = grouped["label"][0] if grouped["label"] else _initial_label(item)
         story_id = label[2]
-        out = {**item, "story_id": story_id}
+        # The signature is kept with the row, so later runs find this story (history).
+        out = {**item, "story_id": story_id, "minhash": (grouped["minhash"] or [None])[0]}
         if story_id == item_id:
             out.update(duplicate_of=None, dup_kind=None)
         elif item.get("dup_kind") != EXACT:
@@ -344,14 +407,19 @@ class NearDupStories(beam.PTransform):
     MinHashed, so a copy of a history row still brings near-duplicates into
     that row's story.
 
-    Expects unique item_ids (as after ``ExactDedup``). Near-duplicates of
-    history rows are not found: history carries no signatures.
+    Expects unique item_ids (as after ``ExactDedup``). ``history`` rows of
+    earlier runs that carry their ``minhash`` signature take part as story
+    heads: an item near a history row joins that row's ``story_id``, so
+    stories span runs for as long as the history reaches. Every item comes
+    out with ``minhash`` (its signature, or None for copies and empty texts).
     """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, bands: int | None = None,
                  rows: int | None = None, shingle_words: int = minhash.DEFAULT_SHINGLE_WORDS,
-                 num_perm: int = minhash.DEFAULT_NUM_PERM, rounds: int = DEFAULT_ROUNDS):
+                 num_perm: int = minhash.DEFAULT_NUM_PERM, rounds: int = DEFAULT_ROUNDS,
+                 history: PCollection | None = None):
         super().__init__()
+        self.history = history
         if (bands is None) != (rows is None):
             raise ValueError("give both bands and rows, or neither")
         if rounds < 1:
@@ -368,28 +436,36 @@ class NearDupStories(beam.PTransform):
                    | "Bands" >> beam.FlatMap(_band_entries, self.shingle_words, self.num_perm,
                                              self.bands, self.rows
                                              ).with_outputs(_COPY_EDGES, _SIGNATURES, main="bands"))
+        history = self.history
+        if history is None:
+            history = items.pipeline | "NoHistory" >> beam.Create([])
+        past = history | "HistoryBands" >> beam.FlatMap(
+            _history_band_entries, self.num_perm, self.bands, self.rows
+        ).with_outputs(_SIGNATURES, _LABELS, main="bands")
         # Most buckets hold one item, so signatures (512 B) join only the items in a bucket
         # with others instead of riding along every band entry (32 per item at 0.6).
-        colliding = (entries.bands  # (band_key, item_id)
+        colliding = ((entries.bands, past.bands) | "AllBands" >> beam.Flatten()  # (band_key, id)
                      | "Buckets" >> beam.GroupByKey()
                      | "Collisions" >> beam.FlatMap(_collisions))  # (item_id, band_key)
-        near = ({"signature": entries[_SIGNATURES], "bands": colliding}
-                | "AttachSignatures" >> beam.CoGroupByKey()
-                | "SignedEntries" >> beam.FlatMap(_signed_entries)  # (band_key, (item_id, sig))
+        signed = ({"signature": (entries[_SIGNATURES], past[_SIGNATURES]) | "AllSignatures" >> beam.Flatten(),
+                   "bands": colliding, "label": past[_LABELS]}
+                  | "AttachSignatures" >> beam.CoGroupByKey()
+                  | "SignedEntries" >> beam.FlatMap(_signed_entries).with_outputs(_LABELS, main="entries"))
+        near = (signed.entries  # (band_key, (item_id, sig))
                 | "CollidingBuckets" >> beam.GroupByKey()
                 | "Verify" >> beam.FlatMap(_verified_pairs, self.threshold, self.rows))
-        initial = items | "InitialLabels" >> beam.Map(
-            lambda it: (it["item_id"], _initial_label(it)))
+        initial = ((items | "InitialLabels" >> beam.Map(lambda it: (it["item_id"], _initial_label(it))),
+                    signed[_LABELS]) | "AllLabels" >> beam.Flatten())
         labels = ((near, entries[_COPY_EDGES]) | "Edges" >> beam.Flatten()
                   | "Components" >> _ConnectedLabels(initial, self.rounds))
         return ({"item": items | "KeyItems" >> beam.Map(lambda it: (it["item_id"], it)),
-                 "label": labels}
+                 "label": labels, "minhash": entries[_SIGNATURES]}
                 | "JoinLabels" >> beam.CoGroupByKey()
                 | "AssignStory" >> beam.FlatMap(_assign_story))
 
 
 class Deduplicate(beam.PTransform):
-    """``ExactDedup`` then ``NearDupStories``: ``{"articles": ..., "dropped": ...}``."""
+    """``ExactDedup`` then ``NearDupStories``: ``{"articles": ..., "dropped": ..., "replayed": ...}``."""
 
     def __init__(self, history: PCollection | None = None,
                  threshold: float = DEFAULT_THRESHOLD, **near_options):
@@ -398,5 +474,6 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, items):
         exact = items | "Exact" >> ExactDedup(self.history)
-        articles = exact["main"] | "Near" >> NearDupStories(self.threshold, **self.near_options)
-        return {"articles": articles, "dropped": exact["dropped"]}
+        articles = exact["main"] | "Near" >> NearDupStories(self.threshold, history=self.history,
+                                                            **self.near_options)
+        return {"articles": articles, "dropped": exact["dropped"], "replayed": exact["replayed"]}

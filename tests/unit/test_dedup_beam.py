@@ -3,6 +3,7 @@ import pytest
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from transforms import minhash
 from transforms.dedup import (ITEM_ID_IN_HISTORY, ITEM_ID_IN_RUN, URL_IN_HISTORY, URL_IN_RUN,
                               Deduplicate, NearDupStories)
 
@@ -40,10 +41,10 @@ def run(items, expected_articles, expected_dropped=(), history=None, **options):
             assert_that(result["dropped"] | f"Reasons{order}" >> beam.Map(
                 lambda a: (a["item_id"], a["url"], a["drop_reason"], a["duplicate_of"])),
                 equal_to(list(expected_dropped)), label=f"CheckDropped{order}")
-            # Only the story fields are added: no signature travels downstream.
+            # Only the story fields and the signature kept for later runs are added.
             assert_that(result["articles"] | f"Keys{order}" >> beam.Map(
                 lambda a: tuple(sorted(a))),
-                equal_to([tuple(sorted([*items[0], "story_id", "duplicate_of", "dup_kind"]))]
+                equal_to([tuple(sorted([*items[0], "story_id", "duplicate_of", "dup_kind", "minhash"]))]
                          * len(expected_articles)), label=f"CheckKeys{order}")
 
 
@@ -58,16 +59,28 @@ def test_same_item_id_or_url_twice_keeps_the_earliest():
     items = [article("a", STORY, "1", url="https://example.test/a"),
              article("a", STORY, "2", url="https://example.test/a?page=2"),
              article("b", FOOTBALL, "3", url="https://example.test/b"),
-             article("b-moved", FOOTBALL, "4", url="https://example.test/b")]
+             article("b-moved", FOOTBALL, "4", url="https://example.test/b", content_hash="hash-of-b")]
     run(items,
         [("a", "a", None, None), ("b", "b", None, None)],
         [("a", "https://example.test/a?page=2", ITEM_ID_IN_RUN, "a"),
          ("b-moved", "https://example.test/b", URL_IN_RUN, "b")])
 
 
+def test_one_url_with_different_texts_is_distinct_entries():
+    """A live blog or a show page shared by many entries: the URL alone is no identity."""
+    items = [article("post-1", STORY, "1", url="https://example.test/live"),
+             article("post-2", FOOTBALL, "2", url="https://example.test/live"),
+             article("post-3", WEATHER, "3", url="https://example.test/live"),
+             article("post-3-again", WEATHER, "4", url="https://example.test/live",
+                     content_hash="hash-of-post-3")]
+    run(items, [("post-1", "post-1", None, None), ("post-2", "post-2", None, None),
+                ("post-3", "post-3", None, None)],
+        [("post-3-again", "https://example.test/live", URL_IN_RUN, "post-3")])
+
+
 def test_history_hits():
     history = [{"item_id": "old-1", "url": "https://example.test/old-1",
-                "content_hash": "h-old-1", "story_id": "old-1"},
+                "content_hash": "hash-of-new-1", "story_id": "old-1"},
                {"item_id": "old-2", "url": "https://example.test/old-2",
                 "content_hash": "h-weather", "story_id": "old-0"}]
     items = [article("old-1", STORY, "1", url="https://example.test/new-url"),
@@ -128,3 +141,39 @@ def test_chains_longer_than_the_propagation_rounds_still_form_one_story(rounds):
                        | f"Project{order}" >> beam.Map(
                            lambda a: (a["item_id"], a["story_id"], a["dup_kind"])))
             assert_that(stories, equal_to(expected), label=f"Check{order}")
+
+
+def test_replayed_record_is_no_duplicate_of_its_own_row():
+    """A replay reads records whose rows exist: those are 'replayed', not duplicates of themselves;
+    a different record with the same item_id still is a duplicate."""
+    coords = {"kafka_topic": "t", "kafka_partition": 0}
+    history = [{"item_id": "a", "url": "https://example.test/a", "content_hash": "hash-of-a",
+                "story_id": "a", **coords, "kafka_offset": 5}]
+    items = [{**article("a", STORY, "1", url="https://example.test/a"), **coords, "kafka_offset": 5},
+             {**article("a", STORY, "2", url="https://example.test/a"), **coords, "kafka_offset": 9}]
+    with test_pipeline.TestPipeline() as pipeline:
+        result = (pipeline | beam.Create(items)
+                  | Deduplicate(history=pipeline | "History" >> beam.Create(history)))
+        assert_that(result["replayed"] | "R" >> beam.Map(lambda a: a["kafka_offset"]), equal_to([5]),
+                    label="Replayed")
+        assert_that(result["dropped"] | "D" >> beam.Map(lambda a: (a["kafka_offset"], a["duplicate_of"])),
+                    equal_to([(9, "a")]), label="Dropped")
+        assert_that(result["articles"], equal_to([]), label="NoArticles")
+
+
+def test_near_copy_of_an_earlier_runs_row_joins_its_story():
+    """History keeps each row's MinHash signature, so story_id spans runs."""
+    with test_pipeline.TestPipeline() as pipeline:
+        first = (pipeline | "First" >> beam.Create([article("run1/a", STORY, "1")])
+                 | "Dedup1" >> Deduplicate())
+        assert_that(first["articles"] | "Sig" >> beam.Map(lambda a: len(a["minhash"])), equal_to([512]),
+                    label="SignatureKept")
+    signature = minhash.text_signature(STORY).tobytes()  # what the first run wrote
+    history = [{"item_id": "run1/a", "url": "https://example.test/run1/a", "content_hash": "hash-of-run1/a",
+                "story_id": "run1/a", "minhash": signature},
+               {"item_id": "run0/x", "url": "https://example.test/x", "content_hash": "h-x",
+                "story_id": "run0/x", "minhash": None}]
+    run([article("run2/b", STORY_REWORDED, "2"), article("run2/c", FOOTBALL, "3")],
+        [("run2/b", "run1/a", "run1/a", "near"), ("run2/c", "run2/c", None, None)],
+        history=history)
+
