@@ -38,6 +38,11 @@ ARTICLES = pa.schema([
     ("kafka_partition", pa.int32()),
     ("kafka_offset", pa.int64()),
     ("run_id", pa.string()),
+    # Added columns go last, so Athena's ALTER TABLE ... ADD COLUMNS lines up with older files.
+    ("language_source", pa.string()),
+    ("nlp_skipped", pa.bool_()),
+    ("nlp_skip_reason", pa.string()),
+    ("minhash", pa.binary()),
 ])
 
 QUOTES = pa.schema([
@@ -91,8 +96,24 @@ REJECTS = pa.schema([
     ("run_id", pa.string()),
 ])
 
+# Records dropped as duplicates, each naming the row it duplicates: nothing leaves a run unseen.
+DUPLICATES = pa.schema([
+    ("item_id", pa.string()),
+    ("duplicate_of", pa.string()),
+    ("reason", pa.string()),
+    ("url", pa.string()),
+    ("title", pa.string()),
+    ("content_hash", pa.string()),
+    ("feed_url", pa.string()),
+    ("kafka_topic", pa.string()),
+    ("kafka_partition", pa.int32()),
+    ("kafka_offset", pa.int64()),
+    ("fetched_at", TS),
+    ("run_id", pa.string()),
+])
+
 SCHEMAS: dict[str, pa.Schema] = {"articles": ARTICLES, "quotes": QUOTES, "entities": ENTITIES,
-                                 "rejects": REJECTS}
+                                 "rejects": REJECTS, "duplicates": DUPLICATES}
 
 # Rows within a file are sorted by these, so a rerun writes byte-identical content.
 SORT_KEYS: dict[str, tuple[str, ...]] = {
@@ -100,6 +121,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "quotes": ("item_id", "quote_index"),
     "entities": ("item_id", "canonical", "label"),
     "rejects": ("kafka_topic", "kafka_partition", "kafka_offset", "stage"),
+    "duplicates": ("kafka_topic", "kafka_partition", "kafka_offset"),
 }
 
 
@@ -124,7 +146,7 @@ def partition_date(row: dict) -> str:
 # Rows per input record, rounded up from the BBC corpus (6.2 quotes and 16.1 entity rows per
 # article, bench/RESULTS.md): a table's file count is fixed before its rows exist, and sizing
 # every table by the records alone gave one 35k-row entities file, written by one worker.
-ROWS_PER_RECORD = {"articles": 1, "rejects": 1, "quotes": 7, "entities": 17}
+ROWS_PER_RECORD = {"articles": 1, "rejects": 1, "duplicates": 1, "quotes": 7, "entities": 17}
 
 
 def shards_for(records: int, rows_per_file: int) -> dict[str, int]:
@@ -140,8 +162,9 @@ def shard_of(key: str, shards: int) -> int:
 
 
 def shard_key(table: str, row: dict) -> str:
-    """What spreads rows over files: the article for article-level tables, the offset for rejects."""
-    if table == "rejects":
+    """What spreads rows over files: the article for article-level tables, the offset for
+    record-level ones (rejects, duplicates)."""
+    if table in ("rejects", "duplicates"):
         return f"{row.get('kafka_partition')}:{row.get('kafka_offset')}"
     return str(row.get("item_id"))
 

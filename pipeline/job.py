@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
-from connectors import s3
+from connectors import parquet_sink, s3
 from connectors.kafka_source import KafkaSettings, OffsetRange, ReadOffsetRanges
 from connectors.parquet_sink import WriteTables
 from transforms.article import prepare_article
@@ -94,10 +94,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 class _ReadHistoryFn(beam.DoFn):
-    """Key of an earlier run's file -> its rows (only the columns dedup needs)."""
+    """Key of an earlier run's file -> its rows (only the columns dedup needs; files written
+    before a column existed simply lack it)."""
 
-    COLUMNS = {"articles": ["item_id", "url", "content_hash", "story_id"],
-               "rejects": ["kafka_topic", "kafka_partition", "kafka_offset", "stage"]}
+    COORDS = ["kafka_topic", "kafka_partition", "kafka_offset"]
+    COLUMNS = {"articles": ["item_id", "url", "content_hash", "story_id", *COORDS, "minhash"],
+               "rejects": [*COORDS, "stage"],
+               "duplicates": COORDS}
 
     def __init__(self, settings: s3.S3Settings):
         self._settings = settings
@@ -106,11 +109,13 @@ class _ReadHistoryFn(beam.DoFn):
     def process(self, key: str):
         if self._fs is None:  # on first use: a run without history never starts an S3 client
             self._fs = s3.filesystem(self._settings)
-        table = "rejects" if "/rejects/" in f"/{key}" else "articles"
-        rows = pq.read_table(f"{self._settings.bucket}/{key}", columns=self.COLUMNS[table],
+        table = parquet_sink.parse_file_key(key)["table"]
+        path = f"{self._settings.bucket}/{key}"
+        present = set(pq.read_schema(path, filesystem=self._fs).names)
+        rows = pq.read_table(path, columns=[c for c in self.COLUMNS[table] if c in present],
                              filesystem=self._fs).to_pylist()
         for row in rows:
-            yield TaggedOutput(table, row) if table == "rejects" else row
+            yield TaggedOutput(table, row) if table != "articles" else row
 
 
 def to_table_rows(article: dict, run_id: str):
@@ -165,33 +170,55 @@ def _reject_key(row: dict) -> tuple:
     return (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"], row["stage"])
 
 
-class DropSeenRejects(beam.PTransform):
-    """A replay must not add the same reject twice: drop those an earlier run already wrote."""
+def _record_key(row: dict) -> tuple:
+    return (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"])
 
-    def __init__(self, history):
+
+class DropSeen(beam.PTransform):
+    """A replay must not add the same reject or duplicate twice: drop the rows whose ``key`` an
+    earlier run already wrote (``history``: those rows)."""
+
+    def __init__(self, history, key=_reject_key):
         super().__init__()
-        self._history = history
+        self._history, self._key = history, key
 
-    def expand(self, rejects):
-        keyed = rejects | "KeyReject" >> beam.Map(lambda r: (_reject_key(r), r))
-        seen = self._history | "KeySeen" >> beam.Map(lambda r: (_reject_key(r), True))
+    def expand(self, rows):
+        key = self._key
+        keyed = rows | "KeyRow" >> beam.Map(lambda r: (key(r), r))
+        seen = self._history | "KeySeen" >> beam.Map(lambda r: (key(r), True))
         return ({"run": keyed, "seen": seen}
                 | "JoinSeen" >> beam.CoGroupByKey()
                 | "Unseen" >> beam.FlatMap(lambda kv: [] if kv[1]["seen"] else list(kv[1]["run"])[:1]))
 
 
+
+def duplicate_row(item: dict) -> dict:
+    """A record dropped by dedup -> its `duplicates` row, naming the row it duplicates."""
+    return {"item_id": item["item_id"], "duplicate_of": item["duplicate_of"], "reason": item["drop_reason"],
+            "url": item.get("url"), "title": item.get("title"), "content_hash": item.get("content_hash"),
+            "feed_url": item.get("feed_url"), "kafka_topic": item.get("kafka_topic"),
+            "kafka_partition": item.get("kafka_partition"), "kafka_offset": item.get("kafka_offset"),
+            "fetched_at": item.get("fetched_at")}
+
+
 def build(p: beam.Pipeline, spec: JobSpec):
-    counters = {"dropped": Metrics.counter(NAMESPACE, "duplicates_dropped")}
+    counters = {"dropped": Metrics.counter(NAMESPACE, "duplicates_dropped"),
+                "replayed": Metrics.counter(NAMESPACE, "replayed_rows")}
 
     records = p | "ReadKafka" >> ReadOffsetRanges(spec.kafka, list(spec.splits))
     decoded = records | "Decode" >> beam.ParDo(_DecodeFn(spec.nlp_model)).with_outputs(REJECTS, main="items")
 
     history = (p | "HistoryFiles" >> beam.Create(list(spec.history_keys))
-               | "ReadHistory" >> beam.ParDo(_ReadHistoryFn(spec.s3)).with_outputs("rejects", main="articles"))
+               | "ReadHistory" >> beam.ParDo(_ReadHistoryFn(spec.s3)).with_outputs(
+                   "rejects", "duplicates", main="articles"))
 
     threshold = spec.near_dup_threshold or DEFAULT_THRESHOLD
     dedup = decoded.items | "Dedup" >> Deduplicate(history=history.articles, threshold=threshold)
     _ = dedup["dropped"] | "CountDropped" >> beam.Map(lambda _: counters["dropped"].inc())
+    # Records whose rows an earlier run wrote (a replay): already accounted for there.
+    _ = dedup["replayed"] | "CountReplayed" >> beam.Map(lambda _: counters["replayed"].inc())
+    duplicates = (dedup["dropped"] | "DuplicateRows" >> beam.Map(duplicate_row)
+                  | "DropSeenDuplicates" >> DropSeen(history.duplicates, _record_key))
 
     articles = dedup["articles"]
     # Exact copies share their original's text, so NLP runs once per distinct text: a copy whose
@@ -224,11 +251,12 @@ def build(p: beam.Pipeline, spec: JobSpec):
                  | "JoinExtraction" >> beam.CoGroupByKey()
                  | "CopyExtraction" >> beam.FlatMap(_copy_extraction))
     rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
-               | "DropSeenRejects" >> DropSeenRejects(history.rejects))
+               | "DropSeenRejects" >> DropSeen(history.rejects, _reject_key))
     run_id = spec.run_id
     # Three sources of (table, row), handed to the writer apart: each becomes Arrow where it is
     # made (the extracted articles' rows in the NLP workers), not after a Flatten of every row.
     rows = (done | "ArticleRows" >> beam.FlatMap(to_table_rows, run_id),
             followers | "CopyRows" >> beam.FlatMap(to_table_rows, run_id),
-            rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})))
+            rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})),
+            duplicates | "DuplicateTableRows" >> beam.Map(lambda r: ("duplicates", {**r, "run_id": run_id})))
     return rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)

@@ -95,7 +95,8 @@ def history_keys(files: list[dict], done: set[str], days: int, today: datetime |
     today = today or datetime.now(timezone.utc)
     oldest = (today - timedelta(days=days)).strftime("%Y-%m-%d")
     return sorted(f["key"] for f in files
-                  if f["table"] in ("articles", "rejects") and f["run"] in done and f["dt"] >= oldest)
+                  if f["table"] in ("articles", "rejects", "duplicates") and f["run"] in done
+                  and f["dt"] >= oldest)
 
 
 def parse_offsets(text: str) -> dict[int, int]:

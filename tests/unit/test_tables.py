@@ -63,7 +63,7 @@ def test_shards_spread_rejects_by_offset_and_articles_by_item():
 def test_each_table_gets_files_for_its_own_rows():
     shards = tables.shards_for(records=2225, rows_per_file=5000)
     # ~16 entity rows and ~6 quotes per article: files stay near 5000 rows, not one 35k-row file
-    assert shards == {"articles": 1, "rejects": 1, "quotes": 4, "entities": 8}
+    assert shards == {"articles": 1, "rejects": 1, "duplicates": 1, "quotes": 4, "entities": 8}
     assert tables.shards_for(records=0, rows_per_file=5000)["entities"] == 1
 
 
