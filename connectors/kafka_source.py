@@ -7,6 +7,7 @@ are committed only after every output of the run is durable (see pipeline/run.py
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
@@ -14,6 +15,8 @@ import apache_beam as beam
 
 from connectors.kafka_diagnose import connect_failure
 from pipeline.config import KafkaConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,50 @@ def _consumer(s: KafkaSettings, group_id: str | None):
         raise KafkaUnavailable(connect_failure(s.bootstrap_servers, s.client_config, exc).line) from None
 
 
-def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
-    """Committed offset (or the log start) to the current end offset, per partition."""
+@dataclass(frozen=True)
+class RetentionLoss:
+    """Records of one partition that Kafka's retention deleted before the group read them:
+    offsets [committed, log_start)."""
+
+    topic: str
+    partition: int
+    committed: int
+    log_start: int
+
+    @property
+    def records(self) -> int:
+        return self.log_start - self.committed
+
+
+@dataclass(frozen=True)
+class Backlog:
+    ranges: list[OffsetRange]
+    lost: list[RetentionLoss] = field(default_factory=list)
+
+    @property
+    def lost_records(self) -> int:
+        return sum(loss.records for loss in self.lost)
+
+    def lost_by_partition(self) -> dict[int, int]:
+        return {loss.partition: loss.records for loss in self.lost}
+
+
+def partition_backlog(topic: str, partition: int, committed: int | None, log_start: int,
+                      end: int) -> tuple[OffsetRange, RetentionLoss | None]:
+    """Where a partition's run starts, and what retention deleted unread (pure).
+
+    Without a committed offset the group never read this partition (a new group): it starts at
+    the log start and nothing counts as lost."""
+    if committed is None:
+        return OffsetRange(topic, partition, log_start, end), None
+    if committed < log_start:
+        return OffsetRange(topic, partition, log_start, end), RetentionLoss(topic, partition, committed, log_start)
+    return OffsetRange(topic, partition, committed, end), None
+
+
+def plan_backlog(s: KafkaSettings) -> Backlog:
+    """Committed offset (or the log start) to the current end offset, per partition, and the
+    records retention deleted before the group read them (each logged as a warning)."""
     from kafka.errors import AuthorizationError
 
     probe_bootstrap(s)
@@ -108,22 +153,31 @@ def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
         consumer.close(autocommit=False)
 
 
-def _plan(consumer, s: KafkaSettings) -> list[OffsetRange]:
+def _plan(consumer, s: KafkaSettings) -> Backlog:
     from kafka import TopicPartition
 
     partitions = consumer.partitions_for_topic(s.topic)
     if not partitions:
-        return []
+        return Backlog([])
     tps = [TopicPartition(s.topic, p) for p in sorted(partitions)]
     begin = consumer.beginning_offsets(tps)
     end = consumer.end_offsets(tps)
-    ranges = []
+    ranges, lost = [], []
     for tp in tps:
-        committed = consumer.committed(tp)
-        # Retention may have deleted what we never read: start at the log start then.
-        start = max(committed if committed is not None else 0, begin[tp])
-        ranges.append(OffsetRange(s.topic, tp.partition, start, end[tp]))
-    return ranges
+        r, loss = partition_backlog(s.topic, tp.partition, consumer.committed(tp), begin[tp], end[tp])
+        ranges.append(r)
+        if loss:
+            lost.append(loss)
+            log.warning("%s[%d]: %d records deleted by Kafka retention before group %s read them "
+                        "(committed offset %d, log start %d): raise the topic's retention.ms or "
+                        "run more often", s.topic, loss.partition, loss.records, s.group_id,
+                        loss.committed, loss.log_start)
+    return Backlog(ranges, lost)
+
+
+def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
+    """Committed offset (or the log start) to the current end offset, per partition."""
+    return plan_backlog(s).ranges
 
 
 def cap_ranges(ranges: list[OffsetRange], max_records: int | None) -> list[OffsetRange]:

@@ -29,6 +29,7 @@ class RunMetrics:
     seconds: float = 0.0
     consumer_lag: int = 0
     finished_at: float = 0.0
+    retention_lost: dict[int, int] = field(default_factory=dict)  # partition -> records
 
     @classmethod
     def from_summary(cls, summary, consumer_lag: int = 0, finished_at: float | None = None) -> "RunMetrics":
@@ -38,7 +39,8 @@ class RunMetrics:
                    leadership_statements=counters.get("leadership_statements", 0),
                    rejects=counters.get("rejects", 0), seconds=summary.seconds,
                    consumer_lag=consumer_lag,
-                   finished_at=time.time() if finished_at is None else finished_at)
+                   finished_at=time.time() if finished_at is None else finished_at,
+                   retention_lost=dict(getattr(summary, "retention_lost", None) or {}))
 
     def registry(self) -> CollectorRegistry:
         """A fresh registry holding only this run's values (never the process-global one)."""
@@ -62,6 +64,14 @@ class RunMetrics:
               self.finished_at)
         gauge("newsbeam_consumer_lag_records", "records in Kafka not yet processed after the last run",
               self.consumer_lag)
+        lost = Gauge("newsbeam_run_retention_lost_records",
+                     "records Kafka retention deleted before the last run could read them, per partition",
+                     ["partition"], registry=reg)
+        for partition, n in sorted(self.retention_lost.items()):
+            lost.labels(partition=str(partition)).set(n)
+        gauge("newsbeam_run_retention_lost_records_total",
+              "records Kafka retention deleted before the last run could read them",
+              sum(self.retention_lost.values()))
         return reg
 
 

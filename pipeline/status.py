@@ -6,21 +6,24 @@ from collections import Counter
 from pathlib import Path
 
 from connectors import parquet_sink, s3
-from connectors.kafka_source import KafkaSettings, KafkaUnavailable, plan_ranges
+from connectors.kafka_source import KafkaSettings, KafkaUnavailable, plan_backlog
 from pipeline.config import Config
 
 
 def kafka_lag(config: Config) -> dict:
     ks = KafkaSettings.from_config(config.kafka)
     try:
-        ranges = plan_ranges(ks)
+        backlog = plan_backlog(ks)
+        ranges = backlog.ranges
     except KafkaUnavailable as exc:
         return {"ok": False, "error": str(exc)}
     except Exception as exc:
         return {"ok": False, "error": f"Kafka broker unreachable at {ks.bootstrap_servers}: {exc}"}
     return {"ok": True, "bootstrap_servers": ks.bootstrap_servers, "topic": ks.topic,
             "group_id": ks.group_id, "lag": sum(r.size for r in ranges),
-            "partitions": {r.partition: {"committed": r.start, "end": r.end} for r in ranges}}
+            "partitions": {r.partition: {"committed": r.start, "end": r.end} for r in ranges},
+            # deleted by retention before the group read them; the next run records it
+            "retention_lost": backlog.lost_by_partition()}
 
 
 def last_run(config: Config) -> dict:
@@ -36,7 +39,7 @@ def last_run(config: Config) -> dict:
     body = json.loads(s3.client(ss).get_object(Bucket=ss.bucket, Key=newest["Key"])["Body"].read())
     uncommitted = {f["run"] for f in parquet_sink.data_files(ss)} - parquet_sink.committed_runs(ss)
     return {"ok": True, "location": ss.url(ss.prefix), "runs": len(manifests),
-            "last_run": {k: body.get(k) for k in ("run_id", "finished_at", "rows", "counters")},
+            "last_run": {k: body.get(k) for k in ("run_id", "finished_at", "rows", "counters", "retention_lost")},
             "uncommitted_runs": sorted(uncommitted)}
 
 
@@ -65,6 +68,8 @@ def render(report: dict) -> str:
     if k["ok"]:
         lines.append(f"kafka   ok   {k['bootstrap_servers']} topic {k['topic']} group {k['group_id']}: "
                      f"lag {k['lag']} records")
+        if k.get("retention_lost"):
+            lines.append(f"        LOST to retention before reading (partition: records): {k['retention_lost']}")
     else:
         lines.append(f"kafka   DOWN {k['error']}")
     if s["ok"]:
@@ -72,6 +77,9 @@ def render(report: dict) -> str:
         lines.append(f"s3      ok   {s['location']}: " + (
             f"{s['runs']} runs, last {lr['run_id']} at {lr['finished_at']} rows {lr['rows']}"
             if lr else "no runs yet"))
+        if lr and lr.get("retention_lost"):
+            lines.append("        last run found records lost to retention: " + ", ".join(
+                f"partition {x['partition']} {x['records']}" for x in lr["retention_lost"]))
         if s.get("uncommitted_runs"):
             lines.append(f"        files of unfinished runs {s['uncommitted_runs']} (removed by the next run)")
     else:

@@ -50,6 +50,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
+# Retention is checked every 2 s instead of 5 min, so a test topic with a tiny retention.ms
+# loses its old segments within seconds (tests/integration/test_retention_loss.py).
+log.retention.check.interval.ms=2000
 PROPS
   cat >"$DATA/log4j2.yaml" <<'L4J'
 Configuration:

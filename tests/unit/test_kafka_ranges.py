@@ -26,3 +26,14 @@ def test_parse_offsets():
     assert parse_offsets("0:120, 1:98") == {0: 120, 1: 98}
     with pytest.raises(ValueError, match="PARTITION:OFFSET"):
         parse_offsets("0=12")
+
+
+def test_retention_loss_is_counted_only_for_offsets_the_group_had_not_read():
+    from connectors.kafka_source import OffsetRange, RetentionLoss, partition_backlog
+
+    assert partition_backlog("t", 0, 3, 8, 9) == (OffsetRange("t", 0, 8, 9), RetentionLoss("t", 0, 3, 8))
+    assert partition_backlog("t", 0, 3, 8, 9)[1].records == 5
+    assert partition_backlog("t", 1, 8, 8, 9) == (OffsetRange("t", 1, 8, 9), None)
+    assert partition_backlog("t", 2, 12, 8, 20) == (OffsetRange("t", 2, 12, 20), None)
+    # a group that never committed starts at the log start: nothing it had to read was lost
+    assert partition_backlog("t", 3, None, 8, 9) == (OffsetRange("t", 3, 8, 9), None)

@@ -23,7 +23,7 @@ def _summary() -> RunSummary:
                       rows={"articles": 100, "quotes": 40, "entities": 310, "rejects": 3},
                       counters={"items_decoded": 117, "duplicates_dropped": 17, "quotes": 40,
                                 "leadership_statements": 5, "rejects": 3},
-                      seconds=12.5)
+                      retention_lost={0: 4, 2: 1}, seconds=12.5)
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -44,6 +44,9 @@ def _check_run_samples(samples: dict, finished_after: float) -> None:
     assert samples[("newsbeam_run_rejects_total", ())] == 3
     assert samples[("newsbeam_run_duration_seconds", ())] == 12.5
     assert samples[("newsbeam_consumer_lag_records", ())] == 7
+    assert samples[("newsbeam_run_retention_lost_records", (("partition", "0"),))] == 4
+    assert samples[("newsbeam_run_retention_lost_records", (("partition", "2"),))] == 1
+    assert samples[("newsbeam_run_retention_lost_records_total", ())] == 5
     assert samples[("newsbeam_run_last_success_timestamp_seconds", ())] >= finished_after
 
 
