@@ -21,7 +21,7 @@ from pathlib import Path
 
 from connectors import parquet_sink, s3, tables
 from connectors.kafka_source import (KafkaSettings, KafkaUnavailable, OffsetRange, cap_ranges,
-                                     commit_ranges, plan_ranges, run_id_for, split_ranges)
+                                     commit_ranges, plan_backlog, run_id_for, split_ranges)
 from pipeline.alerting import alert_on_run
 from pipeline.config import Config
 
@@ -45,11 +45,15 @@ class RunSummary:
     alerts: dict[str, int] | None = None
     rewound: dict[int, int] | None = None   # partitions moved back by a backfill
     remaining: int = 0                      # records left after this run (max_records_per_run)
+    retention_lost: dict[int, int] = field(default_factory=dict)  # partition -> records Kafka
+    # deleted before the group read them (counted when the run planned its offsets)
     seconds: float = 0.0
 
     def line(self) -> str:
         prefix = f"replay: rewound partitions {self.rewound or 'none'}; " if self.rewound is not None else ""
-        return prefix + self._line()
+        lost = (f"; LOST {sum(self.retention_lost.values())} records to Kafka retention before reading "
+                f"them (partition: records {self.retention_lost})" if self.retention_lost else "")
+        return prefix + self._line() + lost
 
     def _line(self) -> str:
         if self.status == "nothing to do":
@@ -159,7 +163,8 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
         else:
             summary_moved = None
         try:
-            backlog = plan_ranges(ks)
+            planned = plan_backlog(ks)
+            backlog = planned.ranges
             ranges = cap_ranges(backlog, config.pipeline.max_records_per_run)
         except KafkaUnavailable as exc:
             raise RunError(str(exc)) from None
@@ -168,6 +173,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
         records = sum(r.size for r in ranges)
         if records == 0:
             return RunSummary("nothing to do", location=location, ranges=ranges, rewound=summary_moved,
+                              retention_lost=planned.lost_by_partition(),
                               seconds=time.monotonic() - started)
         try:
             s3.check_reachable(ss)
@@ -175,7 +181,8 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
             raise RunError(f"{exc}; offsets not committed") from None
         run_id = run_id_for(ks.group_id, ranges)
         summary = RunSummary("written", run_id=run_id, records=records, ranges=ranges, location=location,
-                             rewound=summary_moved, remaining=sum(r.size for r in backlog) - records)
+                             rewound=summary_moved, remaining=sum(r.size for r in backlog) - records,
+                             retention_lost=planned.lost_by_partition())
         try:
             done = parquet_sink.committed_runs(ss)
             if run_id in done:
@@ -219,7 +226,8 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                 "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "offsets": [vars(r) for r in ranges],
                 "files": [{"table": f.table, "key": f.key, "rows": f.rows} for f in files],
-                "rows": summary.rows, "counters": summary.counters})
+                "rows": summary.rows, "counters": summary.counters,
+                "retention_lost": [vars(loss) | {"records": loss.records} for loss in planned.lost]})
             summary.alerts = alert_on_run(config, ss, files)
             commit_ranges(ks, ranges)
         except Exception as exc:
