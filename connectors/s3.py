@@ -42,6 +42,16 @@ class S3Unavailable(RuntimeError):
     """S3 could not be reached or refused us; the message names the endpoint and bucket."""
 
 
+class S3DeleteError(RuntimeError):
+    """Objects S3 did not delete. DeleteObjects answers HTTP 200 and lists per-key ``Errors``
+    (e.g. AccessDenied when the role lacks s3:DeleteObject), so success must be read from the
+    body. ``failed``: (key, code, message) of every object left in place."""
+
+    def __init__(self, message: str, failed: list[tuple[str, str, str]]):
+        super().__init__(message)
+        self.failed = failed
+
+
 def describe_endpoint(s: S3Settings) -> str:
     return f"{s.endpoint_url or 'AWS S3'} bucket {s.bucket}"
 
@@ -99,7 +109,22 @@ def list_keys(s: S3Settings, prefix: str) -> list[dict]:
 
 
 def delete_keys(s: S3Settings, keys: list[str]) -> None:
+    """Delete every key or raise S3DeleteError naming what is left (after trying all batches)."""
     c = client(s)
+    failed: list[tuple[str, str, str]] = []
     for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
-        batch = [{"Key": k} for k in keys[i:i + 1000]]
-        c.delete_objects(Bucket=s.bucket, Delete={"Objects": batch, "Quiet": True})
+        batch = keys[i:i + 1000]
+        try:
+            response = c.delete_objects(Bucket=s.bucket, Delete={"Objects": [{"Key": k} for k in batch],
+                                                                "Quiet": True})
+        except Exception as exc:  # the whole request refused or unreachable
+            failed.extend((k, type(exc).__name__, _reason(exc)) for k in batch)
+            continue
+        failed.extend((e.get("Key", "?"), e.get("Code", "?"), e.get("Message", "")) for e in response.get("Errors") or [])
+    if failed:
+        key, code, message = failed[0]
+        codes = sorted({f[1] for f in failed})
+        raise S3DeleteError(
+            f"S3 delete failed at {describe_endpoint(s)}: {len(failed)} of {len(keys)} objects not deleted "
+            f"({', '.join(codes)}), e.g. {key}: {message or code}"
+            + ("; the credentials need s3:DeleteObject" if "AccessDenied" in codes else ""), failed)
