@@ -133,7 +133,8 @@ def replay(config: Config, since: datetime | None = None,
 def _first_line(exc: BaseException) -> str:
     text = str(exc)
     # Beam wraps worker errors; surface our own one-line reasons when they are inside.
-    for marker in ("S3 write failed", "S3 unreachable", "Kafka broker unreachable", "no records from"):
+    for marker in ("S3 write failed", "S3 delete failed", "S3 unreachable", "Kafka broker unreachable",
+                   "no records from"):
         i = text.find(marker)
         if i >= 0:
             return text[i:].splitlines()[0]
@@ -193,7 +194,12 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                 summary.seconds = time.monotonic() - started
                 return summary
             existing = parquet_sink.data_files(ss)  # one listing serves clean-up and history
-            summary.removed_orphans = len(parquet_sink.remove_uncommitted(ss, existing, done))
+            try:
+                summary.removed_orphans = len(parquet_sink.remove_uncommitted(ss, existing, done))
+            except s3.S3DeleteError as exc:
+                # Left in place, a crashed run's files stay visible to every glob reader.
+                raise RunError(f"{exc}; files of unfinished runs were not removed, so this run "
+                               "writes nothing; offsets not committed") from None
             history = history_keys(existing, done, history_days)
             spec = job.JobSpec(
                 run_id=run_id, kafka=ks, s3=ss,
