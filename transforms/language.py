@@ -3,7 +3,8 @@
 
 The language is detected from the text with lingua (feeds often declare the wrong language, or
 none): 40 candidate languages, low-accuracy mode, the first ``DETECT_CHARS`` characters. That adds
-~65 MB per worker and ~3 ms per article (bench/language.py, bench/RESULTS.md). A text too short to
+~60 MB per worker and 4-9 ms per article, 2-5 % of a spaCy parse (bench/language.py,
+bench/RESULTS.md). A text too short to
 judge, or one lingua cannot decide on, keeps the language its feed declared.
 
 NLP runs only for a language with a spaCy model in the mapping language -> model
