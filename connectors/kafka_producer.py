@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Iterable
 
 from kafka import KafkaProducer
@@ -9,6 +10,7 @@ from kafka.errors import AuthorizationError, KafkaError, MessageSizeTooLargeErro
 
 from connectors.feeds.item import FeedItem
 from connectors.kafka_diagnose import connect_failure
+from connectors.feeds.poller import Unsent
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +45,29 @@ class ItemProducer:
             # It says "Unable to bootstrap" whatever failed: find out whether TCP, TLS or the login.
             raise KafkaUnavailable(connect_failure(bootstrap_servers, config, exc).line) from None
 
-    def send_items(self, items: Iterable[FeedItem]) -> int:
+    def send_items(self, items: Iterable[FeedItem]) -> list[Unsent]:
         """Send items and wait for every acknowledgement; raises KafkaUnavailable on failure.
 
-        A record over the size limit can never succeed, so it is skipped with a warning instead
-        of failing every later cycle for its feed. Returns the number acknowledged."""
-        acknowledged = 0
+        A record over the size limit can never succeed as it is. It is sent again without its
+        HTML (``content_html``, ``summary_html``: the sanitised markup the plain text fields were
+        made from, usually the larger half); one still too large is returned as ``Unsent`` with
+        the reason, for the poller to count, instead of failing every later cycle for its feed."""
+        unsent: list[Unsent] = []
         try:
-            pending = []
-            for item in items:
-                try:
-                    pending.append((item.item_id, self._producer.send(
-                        self.topic, key=item.item_id.encode("utf-8"), value=item.to_json().encode("utf-8"))))
-                except MessageSizeTooLargeError as exc:  # kafka-python 3 checks the size in send()
-                    log.warning("item %s not produced: %s", item.item_id, exc)
+            pending = [(item, self._send(item)) for item in items]
             self._producer.flush(timeout=self._ack_timeout_s)
-            for item_id, future in pending:
-                try:
-                    future.get(timeout=self._ack_timeout_s)
-                    acknowledged += 1
-                except MessageSizeTooLargeError as exc:
-                    log.warning("item %s not produced: %s", item_id, exc)
+            slimmed = []
+            for item, future in pending:
+                if isinstance(future, MessageSizeTooLargeError) or not self._acknowledged(future):
+                    slimmed.append((item, self._send(replace(item, content_html="", summary_html=""))))
+            self._producer.flush(timeout=self._ack_timeout_s)
+            for item, future in slimmed:
+                if isinstance(future, MessageSizeTooLargeError) or not self._acknowledged(future):
+                    error = future if isinstance(future, MessageSizeTooLargeError) else self._size_error
+                    unsent.append(Unsent(item.item_id, f"record too large for Kafka even without its HTML "
+                                                       f"({len(item.to_json().encode('utf-8'))} bytes): {error}"))
+                else:
+                    log.info("item %s sent without its HTML: the record was too large", item.item_id)
         except AuthorizationError as exc:
             raise KafkaUnavailable(
                 f"Kafka denied producing to topic {self.topic!r} at {_addresses(self.bootstrap_servers)}: "
@@ -73,7 +77,24 @@ class ItemProducer:
             raise KafkaUnavailable(
                 f"Kafka did not acknowledge items on topic {self.topic!r} at "
                 f"{_addresses(self.bootstrap_servers)}: {type(exc).__name__}: {exc}") from exc
-        return acknowledged
+        return unsent
+
+    def _send(self, item: FeedItem):
+        """The send future, or the size error kafka-python 3 raises in send() itself."""
+        try:
+            return self._producer.send(self.topic, key=item.item_id.encode("utf-8"),
+                                       value=item.to_json().encode("utf-8"))
+        except MessageSizeTooLargeError as exc:
+            return exc
+
+    def _acknowledged(self, future) -> bool:
+        """True once the broker acknowledged; False for a size error (kept in _size_error)."""
+        try:
+            future.get(timeout=self._ack_timeout_s)
+            return True
+        except MessageSizeTooLargeError as exc:
+            self._size_error = exc
+            return False
 
     __call__ = send_items  # the poller's sink interface: sink(items)
 

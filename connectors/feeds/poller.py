@@ -13,7 +13,7 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from tqdm import tqdm
 
@@ -32,7 +32,16 @@ from .urlclean import host_key, web_url
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[list[FeedItem]], None]
+@dataclass(frozen=True)
+class Unsent:
+    """An item the sink can never deliver (e.g. larger than the broker accepts): it is marked seen,
+    since retrying cannot help, and counted with its reason, never dropped silently."""
+    item_id: str
+    reason: str
+
+
+# The sink returns the items it could never deliver (or None); anything else it must make durable.
+Sink = Callable[[list[FeedItem]], "Iterable[Unsent] | None"]
 
 
 class SinkError(RuntimeError):
@@ -45,6 +54,7 @@ class FeedOutcome:
     kind: str                 # ok | not_modified | failed | parked | disabled
     new_items: int = 0
     error: str | None = None  # fetch/HTTP failure, or the parser's complaint on success
+    unsent: list[Unsent] = field(default_factory=list)  # items the sink could never deliver
 
 
 @dataclass
@@ -64,6 +74,10 @@ class CycleSummary:
     def new_items(self) -> int:
         return sum(o.new_items for o in self.outcomes)
 
+    @property
+    def unsent(self) -> int:
+        return sum(len(o.unsent) for o in self.outcomes)
+
     def line(self) -> str:
         """`polled N · not modified N · failed N · parked N · new items N`; parked counts feeds parked
         now or earlier; ` · disabled N` (410 Gone) is appended only when there are any."""
@@ -71,7 +85,8 @@ class CycleSummary:
         disabled = self.skipped_disabled + self.count("disabled")
         text = (f"polled {self.polled} · not modified {self.count('not_modified')} · "
                 f"failed {self.count('failed')} · parked {parked} · new items {self.new_items}")
-        return text + (f" · disabled {disabled}" if disabled else "")
+        return (text + (f" · disabled {disabled}" if disabled else "")
+                + (f" · NOT SENT {self.unsent} (see the log)" if self.unsent else ""))
 
 
 # -- item selection (pure apart from the state look-ups) --------------------------------------
@@ -170,20 +185,23 @@ def _fill_full_text(ctx: _PollJob, fresh: list[NewEntry]) -> None:
         new.entry.content_html = html
 
 
-def _produce(ctx: _PollJob, state: FeedState, parsed: ParsedFeed, base_url: str) -> int:
+def _produce(ctx: _PollJob, state: FeedState, parsed: ParsedFeed, base_url: str) -> tuple[int, list[Unsent]]:
     fresh = select_new_entries(parsed, ctx.spec, state, ctx.store, base_url, ctx.now.timestamp())
     if ctx.spec.full_text:
         _fill_full_text(ctx, fresh)
     feed = FeedContext.of(parsed, ctx.spec.url, base_url, fetched_at=datetime.now(timezone.utc))
     items = [normalize_entry(new.entry, item_id=new.item_id, url=new.url, feed=feed) for new in fresh]
+    unsent: list[Unsent] = []
     if items:
         try:
-            ctx.sink(items)
+            unsent = list(ctx.sink(items) or [])
         except Exception as exc:
             raise SinkError(f"sink failed for feed {ctx.spec.url}: {exc}") from exc
+        for u in unsent:
+            log.warning("feed %s: item %s not sent: %s", ctx.spec.url, u.item_id, u.reason)
         ctx.store.mark_produced(ctx.spec.url, [(n.item_id, n.remembered_link) for n in fresh],
                                 ctx.now.timestamp())
-    return len(items)
+    return len(items) - len(unsent), unsent
 
 
 def poll_feed(ctx: _PollJob) -> FeedOutcome:
@@ -216,7 +234,7 @@ def _process_body(ctx: _PollJob, state: FeedState, result: FetchResult) -> FeedO
         parsed = parse_feed(result.body, result.headers, result.final_url)
         if not parsed.entries and not parsed.title and parsed.error:
             return _record_failure(ctx, state, f"not a feed: {parsed.error}", result)
-        new_items = _produce(ctx, state, parsed, result.final_url)
+        new_items, unsent = _produce(ctx, state, parsed, result.final_url)
     except SinkError:
         raise
     except Exception as exc:  # one odd document must not end the cycle for every other feed
@@ -229,7 +247,12 @@ def _process_body(ctx: _PollJob, state: FeedState, result: FetchResult) -> FeedO
     state.last_parse_error = parsed.error
     state.items_produced += new_items
     _record_success(ctx, state, result, parsed.ttl)
-    return FeedOutcome(ctx.spec.url, "ok", new_items=new_items, error=parsed.error)
+    error = parsed.error
+    if unsent:
+        note = f"{len(unsent)} item(s) not sent: {unsent[0].reason}"
+        state.last_parse_error = note if not error else f"{error}; {note}"
+        error = state.last_parse_error
+    return FeedOutcome(ctx.spec.url, "ok", new_items=new_items, error=error, unsent=unsent)
 
 
 # -- cycles -------------------------------------------------------------------------------------

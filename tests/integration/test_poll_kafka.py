@@ -112,16 +112,41 @@ def test_unreachable_broker_gives_one_line_error_naming_the_address():
     assert "127.0.0.1:1" in message and "\n" not in message
 
 
-def test_oversized_item_is_skipped_not_fatal(kafka_bootstrap):
+def test_oversized_item_is_sent_without_html_or_reported_not_fatal(kafka_bootstrap):
     from dataclasses import replace
 
     small = FeedItem(item_id="small", url="", title="t", summary_html="", summary_text="", content_html="",
                      content_text="", authors=[], tags=[], published="2025-01-28T10:00:00Z", updated=None,
                      published_missing=False, language=None, feed_url="f", feed_title="F",
                      fetched_at="2025-01-28T10:00:00Z")
+    # sanitised HTML twice the size of its text: too large with it, small enough without
+    html_heavy = replace(small, item_id="html-heavy", content_text="word " * 10_000,
+                         content_html="<p>" + "<b>word</b> " * 10_000 + "</p>")
     huge = replace(small, item_id="huge", content_text="x" * 300_000)
     topic = f"test.poll.{uuid.uuid4().hex[:10]}"
     with ItemProducer(kafka_bootstrap, topic, {"max_request_size": 100_000, "compression_type": None}) as producer:
-        assert producer([small, huge]) == 1
-    records = consume_all(kafka_bootstrap, topic, 1)
-    assert [r.key for r in records] == [b"small"]
+        unsent = producer([small, html_heavy, huge])
+    assert [u.item_id for u in unsent] == ["huge"]
+    assert "record too large for Kafka even without its HTML (300" in unsent[0].reason
+    records = consume_all(kafka_bootstrap, topic, 2)
+    assert sorted(r.key for r in records) == [b"html-heavy", b"small"]
+    sent = next(json.loads(r.value) for r in records if r.key == b"html-heavy")
+    assert sent["content_html"] == "" and sent["content_text"] == html_heavy.content_text
+
+
+def test_unsent_items_are_counted_by_the_poller(tmp_path):
+    from connectors.feeds.poller import Unsent
+
+    feed = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+            b"<item><guid>a</guid><title>A</title><description>x</description></item>"
+            b"<item><guid>b</guid><title>B</title><description>y</description></item></channel></rss>")
+    settings = PollSettings(state_path=str(tmp_path / "state.sqlite3"))
+
+    def sink(items):  # delivers the first, can never deliver the second
+        return [Unsent(items[1].item_id, "record too large for Kafka")]
+
+    with serve(static_handler({"/f.xml": feed})) as base, StateStore(settings.state_path) as state:
+        summary = poll_once([FeedSpec(url=base + "/f.xml")], state, sink, settings)
+        assert state.get(base + "/f.xml").last_parse_error == "1 item(s) not sent: record too large for Kafka"
+    assert summary.new_items == 1 and summary.unsent == 1
+    assert summary.line().endswith(" · NOT SENT 1 (see the log)")

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from connectors.feeds.poller import CycleSummary, FeedOutcome
+from connectors.feeds.poller import CycleSummary, FeedOutcome, Unsent
 from connectors.feeds import ops_http
 from connectors.feeds.health import PollHealth
 from connectors.feeds.poll_metrics import PollMetrics
@@ -108,7 +108,8 @@ def test_push_sends_the_run_to_a_pushgateway():
 
 
 def _cycle() -> CycleSummary:
-    return CycleSummary(outcomes=[FeedOutcome("http://a/1", "ok", new_items=4),
+    return CycleSummary(outcomes=[FeedOutcome("http://a/1", "ok", new_items=4,
+                                              unsent=[Unsent("x", "record too large for Kafka")]),
                                   FeedOutcome("http://a/2", "ok", new_items=1),
                                   FeedOutcome("http://a/3", "not_modified"),
                                   FeedOutcome("http://b/1", "failed", error="HTTP 500"),
@@ -141,6 +142,7 @@ def test_poller_endpoint_serves_cycle_counts(served_poll_metrics):
     assert s[("newsbeam_poll_feeds_not_modified_total", ())] == 1
     assert s[("newsbeam_poll_feeds_failed_total", ())] == 1
     assert s[("newsbeam_poll_items_new_total", ())] == 5
+    assert s[("newsbeam_poll_items_unsent_total", ())] == 1
     assert s[("newsbeam_poll_feeds_parked", ())] == 3
     assert s[("newsbeam_poll_last_cycle_timestamp_seconds", ())] == 1_700_000_000
 
