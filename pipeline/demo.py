@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.config import Config
@@ -29,10 +30,36 @@ FROM quotes WHERE is_leadership GROUP BY ALL ORDER BY quotes DESC LIMIT 10
 """
 
 
+@contextmanager
+def _serve_samples(handler, state_path: Path):
+    """Serve the samples on the port the last demo with this poll state used, so the feeds keep
+    their URLs - and their items their ids, which are scoped by the feed URL - and a second
+    demo finds nothing new. A taken port means other feeds: their items come again as copies."""
+    from connectors.feeds.localserver import serve
+
+    port_file = state_path.with_name(state_path.name + ".demo-port")
+    try:
+        port = int(port_file.read_text())
+    except (OSError, ValueError):
+        port = 0
+    try:
+        server = serve(handler, port)
+        base = server.__enter__()
+    except OSError:
+        server = serve(handler)
+        base = server.__enter__()
+    try:
+        port_file.parent.mkdir(parents=True, exist_ok=True)
+        port_file.write_text(base.rsplit(":", 1)[1])
+        yield base
+    finally:
+        server.__exit__(None, None, None)
+
+
 def poll_samples(config: Config) -> tuple[int, str]:
     """Serve the sample feeds and poll them once into Kafka; returns (feeds, summary line)."""
     from connectors.feeds.cli import poll_settings_from_config
-    from connectors.feeds.localserver import directory_files, serve, static_handler
+    from connectors.feeds.localserver import directory_files, static_handler
     from connectors.feeds.poller import poll_once
     from connectors.feeds.spec import FeedSpec
     from connectors.feeds.state import StateStore
@@ -40,7 +67,7 @@ def poll_samples(config: Config) -> tuple[int, str]:
 
     settings = poll_settings_from_config(config).model_copy(update={"allow_private_addresses": True})
     names = sorted(p.name for p in SAMPLES.glob("*.xml"))
-    with serve(static_handler(directory_files(SAMPLES))) as base:
+    with _serve_samples(static_handler(directory_files(SAMPLES)), Path(settings.state_path)) as base:
         specs = [FeedSpec(url=f"{base}/{n}", name=n) for n in names]
         with ItemProducer(config.kafka.bootstrap_servers, config.kafka.topic,
                           dict(config.kafka.client_config)) as producer, \

@@ -23,6 +23,7 @@ class RunMetrics:
     records: int
     rows: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    replayed: int = 0
     quotes: int = 0
     leadership_statements: int = 0
     rejects: int = 0
@@ -35,7 +36,8 @@ class RunMetrics:
     def from_summary(cls, summary, consumer_lag: int = 0, finished_at: float | None = None) -> "RunMetrics":
         counters = summary.counters or {}
         return cls(status=summary.status, records=summary.records, rows=dict(summary.rows or {}),
-                   duplicates=counters.get("duplicates_dropped", 0), quotes=counters.get("quotes", 0),
+                   duplicates=counters.get("duplicates_dropped", 0), replayed=counters.get("replayed_rows", 0),
+                   quotes=counters.get("quotes", 0),
                    leadership_statements=counters.get("leadership_statements", 0),
                    rejects=counters.get("rejects", 0), seconds=summary.seconds,
                    consumer_lag=consumer_lag,
@@ -55,6 +57,8 @@ class RunMetrics:
         for table, n in sorted(self.rows.items()):
             rows.labels(table=table).set(n)
         gauge("newsbeam_run_duplicates_total", "items dropped as duplicates by the last run", self.duplicates)
+        gauge("newsbeam_run_replayed_total", "records of a replay whose rows an earlier run wrote (skipped)",
+              self.replayed)
         gauge("newsbeam_run_quotes_total", "quotes extracted by the last run", self.quotes)
         gauge("newsbeam_run_leadership_statements_total", "leadership statements found by the last run",
               self.leadership_statements)

@@ -105,15 +105,16 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, handler: Handler) -> None:
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
+    def __init__(self, handler: Handler, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _RequestHandler)
         self.handler = handler
 
 
 @contextmanager
-def serve(handler: Handler) -> Iterator[str]:
-    """Run a server on 127.0.0.1 (free port) for the duration of the block; yields its base URL."""
-    server = _Server(handler)
+def serve(handler: Handler, port: int = 0) -> Iterator[str]:
+    """Run a server on 127.0.0.1 (``port``, or a free one) for the duration of the block; yields
+    its base URL. Raises OSError when ``port`` is taken."""
+    server = _Server(handler, port)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -194,7 +194,9 @@ def _produce(ctx: _PollJob, state: FeedState, parsed: ParsedFeed, base_url: str)
     unsent: list[Unsent] = []
     if items:
         try:
-            unsent = list(ctx.sink(items) or [])
+            result = ctx.sink(items)
+            # sinks that return nothing (or a count) delivered everything
+            unsent = [u for u in result if isinstance(u, Unsent)] if isinstance(result, (list, tuple)) else []
         except Exception as exc:
             raise SinkError(f"sink failed for feed {ctx.spec.url}: {exc}") from exc
         for u in unsent:
