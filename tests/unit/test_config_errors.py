@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, load_config
+from connectors.errors import ConfigError
+from pipeline.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Zq8-not-for-logs-7781"

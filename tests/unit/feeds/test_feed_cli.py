@@ -1,6 +1,7 @@
 import argparse
 import json
 
+from connectors.errors import KafkaUnavailable
 from connectors.feeds.cli import (add_feeds_arguments, add_poll_arguments, poll_settings_from_config,
                                   run_feeds, run_poll)
 from connectors.feeds.spec import load_feed_list
@@ -57,7 +58,7 @@ def test_poll_reports_unreachable_kafka_in_one_line(tmp_path, capsys):
     feeds.write_text("feeds:\n  - url: https://a.example/rss\n")
     config = Config(kafka={"bootstrap_servers": "127.0.0.1:1", "client_config": {"bootstrap_timeout_ms": 1000}},
                     feeds={"state_path": str(tmp_path / "s.db")})
-    assert run_poll(parse(add_poll_arguments, ["--feeds", str(feeds)]), config) == 1
+    assert run_poll(parse(add_poll_arguments, ["--feeds", str(feeds)]), config) == KafkaUnavailable.exit_code == 3
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: Kafka broker unreachable at 127.0.0.1:1: ") and "\n" not in err
 
