@@ -126,10 +126,11 @@ def _item(item_id: str, title: str, body: str, i: int, fetched: str) -> dict:
 
 def nlp_texts(items: list[dict]) -> list[str]:
     """The texts the pipeline hands to spaCy: prepared (cleaned) like transforms.article does."""
+    from connectors.feeds.item import FeedItem
     from transforms.article import prepare_article
 
     record = {"topic": "bench", "partition": 0, "offset": 0}
-    return [prepare_article(it, record)["text"] for it in items]
+    return [prepare_article(FeedItem.from_dict(it), record)["text"] for it in items]
 
 
 def produce(topic: str, items: list[dict], partitions: int = 2) -> None:

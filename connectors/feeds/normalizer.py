@@ -4,15 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .item import FeedItem
+from .item import FeedItem, iso_utc, sane_dates
 from .parsed import ParsedFeed, RawEntry
 from .sanitizer import clean_html_and_text, html_to_text
-
-
-def iso_utc(moment: datetime) -> str:
-    """`2025-01-28T10:00:00Z`; formatted by hand because strftime does not zero-pad tiny years."""
-    m = moment.astimezone(timezone.utc)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def one_line(html_or_text: str) -> str:
@@ -40,8 +34,10 @@ def normalize_entry(entry: RawEntry, *, item_id: str, url: str, feed: FeedContex
     base = url or feed.base_url
     summary_html, summary_text = clean_html_and_text(entry.summary_html, base)
     content_html, content_text = clean_html_and_text(entry.content_html, base)
-    # Published falls back to updated (some Atom feeds only carry <updated>), then to fetch time.
-    published = entry.published or entry.updated
+    # Dates outside the sane window (0001-01-01 placeholders, typos far in the future) count
+    # as missing; published falls back to updated, then to the fetch time (FeedItem's rule).
+    published, updated, published_missing = sane_dates(_utc(entry.published), _utc(entry.updated),
+                                                       feed.fetched_at.astimezone(timezone.utc))
     return FeedItem(
         item_id=item_id,
         url=url,
@@ -52,11 +48,18 @@ def normalize_entry(entry: RawEntry, *, item_id: str, url: str, feed: FeedContex
         content_text=content_text,
         authors=list(entry.authors),
         tags=list(entry.tags),
-        published=iso_utc(published or feed.fetched_at),
-        updated=iso_utc(entry.updated) if entry.updated else None,
-        published_missing=published is None,
+        published=iso_utc(published),
+        updated=iso_utc(updated) if updated else None,
+        published_missing=published_missing,
         language=entry.language or feed.language,
         feed_url=feed.feed_url,
         feed_title=feed.feed_title,
         fetched_at=iso_utc(feed.fetched_at),
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # Parsers give aware datetimes; a naive one is taken as UTC rather than the host's zone.
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
