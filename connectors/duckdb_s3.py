@@ -59,9 +59,9 @@ def table_view_sql(s: S3Settings, table: str) -> str:
 
 def connect_with_views(s: S3Settings, tables: list[str]):
     """Connection with one view per existing table (tables with no files yet are skipped)."""
-    from connectors import parquet_sink
+    from connectors import run_ledger
 
-    present = {f["table"] for f in parquet_sink.data_files(s)}
+    present = {f.table for f in run_ledger.data_files(s)}
     con = connect(s)
     for t in tables:
         if t in present:

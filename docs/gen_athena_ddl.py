@@ -1,0 +1,45 @@
+"""Generate the Athena DDL of docs/schema.md from the table schemas (connectors/tables.py).
+
+    python docs/gen_athena_ddl.py           # print the statements
+    python docs/gen_athena_ddl.py --write   # replace them in docs/schema.md
+
+tests/unit/test_tables.py fails when the document is out of date.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from connectors.tables import SCHEMAS, athena_ddl  # noqa: E402
+
+DOC = ROOT / "docs" / "schema.md"
+START, END = "<!-- athena-ddl:start -->", "<!-- athena-ddl:end -->"
+
+
+def generate() -> str:
+    return "```sql\n" + "\n\n".join(athena_ddl(t) for t in SCHEMAS) + "\n```"
+
+
+def replace_in(doc_text: str, generated: str) -> str:
+    head, _, rest = doc_text.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{generated}\n{END}{tail}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help=f"update {DOC.relative_to(ROOT)} in place")
+    args = parser.parse_args()
+    if args.write:
+        DOC.write_text(replace_in(DOC.read_text(encoding="utf-8"), generate()), encoding="utf-8")
+    else:
+        print(generate())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
