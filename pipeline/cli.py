@@ -2,7 +2,10 @@
 
 Typical schedule: `newsbeam poll --once` every few minutes, `newsbeam run` every 15 minutes.
 Configuration: --config FILE (or NEWSBEAM_CONFIG) plus NEWSBEAM_<SECTION>__<KEY> environment
-overrides; see docs/operations.md.
+overrides; `newsbeam config check` validates it and probes Kafka, S3, alerts and the spaCy
+model; see docs/operations.md. --config, -v and --log-format may come before or after the
+subcommand. Exit status: 0 ok, 1 run failed, 2 configuration or usage, 3 Kafka unavailable,
+4 S3 unavailable, 5 another run holds the lock, 6 alerts not delivered (data committed).
 """
 from __future__ import annotations
 
@@ -12,15 +15,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.config import Config, ConfigError, load_config
+from connectors.errors import ConfigError, OperatorError, UsageError
+from pipeline.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.sh"
-EXIT_USAGE, EXIT_FAILED = 2, 1
+EXIT_FAILED = 1
 
 
 def _config(args) -> Config:
-    """Load and validate the configuration, then redact its secrets from every log line."""
+    """Load and validate the whole configuration, then redact its secrets from every log line."""
     import os
 
     from pipeline.logs import configure_logging, secret_values
@@ -31,8 +35,24 @@ def _config(args) -> Config:
     return config
 
 
+def _check_beam_options(config: Config, beam_args: list[str]) -> None:
+    """An option neither newsbeam nor Beam knows is an error (Beam would drop it with a warning)."""
+    from pipeline.beam_options import unknown_beam_options
+
+    unknown = unknown_beam_options(beam_args)
+    if unknown:
+        raise UsageError(f"unknown option(s) {' '.join(unknown)}: neither newsbeam nor Apache Beam "
+                         "defines them (`newsbeam run --help` lists newsbeam's; Beam's are those of "
+                         "its PipelineOptions, e.g. --runner, --direct_num_workers)")
+    unknown = unknown_beam_options(list(config.pipeline.beam_args))
+    if unknown:
+        raise ConfigError(f"invalid configuration:\n  pipeline.beam_args: unknown Beam option(s) "
+                          f"{' '.join(unknown)}")
+
+
 # ----------------------------------------------------------------------------- stack
 def cmd_stack(args, _extra) -> int:
+    _config(args)  # every command validates the configuration first
     if not STACK_SCRIPT.is_file():
         print(f"newsbeam stack: {STACK_SCRIPT} not found (the local stack ships with the source tree)",
               file=sys.stderr)
@@ -46,11 +66,14 @@ def cmd_run(args, beam_args) -> int:
     from datetime import datetime, timezone
 
     config = _config(args)  # before importing Beam: config errors come first and alone
-    from pipeline.run import RunError, drain, parse_offsets
+    _check_beam_options(config, beam_args)
+    from pipeline.run import drain, parse_offsets
 
     progress = _RunProgress()
+    summaries = []
 
     def report(summary) -> None:
+        summaries.append(summary)
         progress.advance(summary)
         progress.write(summary.line())
         _export_run_metrics(config, args, summary)
@@ -63,19 +86,29 @@ def cmd_run(args, beam_args) -> int:
                               "files": summary.files, "manifest": summary.manifest}, indent=2))
 
     try:
-        since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-                 if args.since else None)
-        offsets = parse_offsets(args.from_offsets or "")
+        try:
+            since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+                     if args.since else None)
+            offsets = parse_offsets(args.from_offsets or "")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         drain(config, beam_args, since=since, offsets=offsets, on_run=report,
               log_setup=functools.partial(_quiet_libraries, args.log_format, args.verbose))
-    except ValueError as exc:
-        print(f"newsbeam run: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RunError as exc:
-        print(f"newsbeam run: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     finally:
         progress.close()
+    return _alerts_exit(summaries)
+
+
+def _alerts_exit(summaries) -> int:
+    """The data is committed; undelivered alerts still make the command fail, with their own code.
+    Each run retries earlier failures, so what counts is what the last alerting run left."""
+    from connectors.errors import AlertsFailed
+
+    alerting = [s for s in summaries if s.alerts is not None]
+    if alerting and alerting[-1].alert_failures:
+        raise AlertsFailed(f"{alerting[-1].alert_failures} alert delivery(ies) failed; rows are written and "
+                           "offsets committed. `newsbeam alerts list` shows why; the next run or "
+                           "`newsbeam alerts retry` sends them")
     return 0
 
 
@@ -152,23 +185,21 @@ def cmd_kafka(args, _extra) -> int:
 
 # ----------------------------------------------------------------------------- alerts
 def cmd_alerts(args, _extra) -> int:
-    from pydantic import ValidationError
-
     from connectors.alerts.cli import run_alerts
-    from connectors.alerts.config import AlertsConfig
 
-    try:
-        alerts = AlertsConfig.model_validate(_config(args).alerts)
-    except ValidationError as exc:
-        raise ConfigError(_alerts_error(exc)) from None
-    return run_alerts(args, alerts)
+    return run_alerts(args, _config(args).alerts)
 
 
-def _alerts_error(exc) -> str:
-    lines = ["invalid configuration:"]
-    for e in exc.errors():
-        lines.append(f"  alerts.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
-    return "\n".join(lines)
+# ----------------------------------------------------------------------------- config
+def cmd_config(args, _extra) -> int:
+    from pipeline.config_check import Check, exit_code, run_checks
+
+    config = _config(args)  # invalid: exit 2 with one line per problem, before any probe
+    source = args.config or __import__("os").environ.get("NEWSBEAM_CONFIG") or "built-in defaults"
+    checks = [Check("config", "ok", f"valid ({source} + environment)")] + run_checks(config)
+    for check in checks:
+        print(check.line(), flush=True)
+    return exit_code(checks)
 
 
 # ----------------------------------------------------------------------------- query
@@ -222,6 +253,7 @@ def cmd_status(args, _extra) -> int:
 
     report = status.collect(_config(args))
     print(json.dumps(report, indent=2, default=str) if args.json else status.render(report))
+    # a probe: 1 whenever Kafka or S3 does not answer (kept stable for health checks)
     return 0 if report["kafka"]["ok"] and report["s3"]["ok"] else EXIT_FAILED
 
 
@@ -229,18 +261,16 @@ def cmd_status(args, _extra) -> int:
 def cmd_demo(args, beam_args) -> int:
     from pipeline import demo
 
-    return demo.main(_config(args), beam_args)
+    config = _config(args)
+    _check_beam_options(config, beam_args)
+    return demo.main(config, beam_args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsbeam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", metavar="FILE",
-                        help="YAML configuration (default: $NEWSBEAM_CONFIG, else built-in defaults)")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="log at INFO and show client library logs (Kafka, Beam, S3) too")
-    parser.add_argument("--log-format", choices=["text", "json"], default="text",
-                        help="json: one JSON object per log line, for log shippers (default text)")
+        prog="newsbeam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False)
+    _add_global_flags(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("stack", help="start, stop or check the local Kafka + S3 stack",
@@ -259,7 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "--direct_num_workers=2, --direct_running_mode=multi_processing. A backlog "
                        "above pipeline.max_records_per_run is processed in several runs, each in a "
                        "fresh process, so memory stays bounded.",
-                       epilog="exit status: 0 done (or nothing to do), 1 failed (offsets not committed)")
+                       epilog="exit status: 0 done (or nothing to do); 1 failed, 3 Kafka unavailable, "
+                       "4 S3 unavailable, 5 another run is going (offsets not committed in all four); "
+                       "6 rows written and offsets committed but alerts not delivered; 2 configuration "
+                       "or an unknown option")
     p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
     p.add_argument("--since", metavar="YYYY-MM-DD",
                    help="backfill: first rewind the consumer group to the records Kafka received on "
@@ -325,12 +358,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("config", help="validate the configuration and probe what it points at",
+                       description="`config check` validates the file and the NEWSBEAM_* environment "
+                       "(one line per problem, exit 2), then probes Kafka (bootstrap, topic, consumer "
+                       "group), S3 (bucket; put, list and delete a probe object under the prefix), the "
+                       "alert sinks' secrets, the spaCy model, pipeline.beam_args and the feed list, "
+                       "one line per check.",
+                       epilog="exit status: 0 all ok; else the first failure's: 2 configuration, "
+                       "3 Kafka, 4 S3")
+    config_sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("check", help="validate, then probe every service (one line per check)")
+    p.set_defaults(func=cmd_config)
+
     p = sub.add_parser("demo", help="end-to-end demo on the local stack with bundled sample feeds",
                        description="Starts the local stack, serves deploy/local/sample_feeds on "
                        "127.0.0.1, polls them into Kafka, runs the pipeline and queries the Parquet on "
                        "S3 with DuckDB. Beam options are passed through as for `run`.")
     p.set_defaults(func=cmd_demo, beam=True)
+    _add_global_flags_below(parser)
     return parser
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """--config, -v, --log-format. On subcommands without defaults (SUPPRESS), so a flag given
+    after the subcommand sets the value and one not given keeps what came before it."""
+    keep = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument("--config", metavar="FILE", **keep,
+                        help="YAML configuration (default: $NEWSBEAM_CONFIG, else built-in defaults)")
+    parser.add_argument("-v", "--verbose", action="store_true", **({"default": False} if defaults else keep),
+                        help="log at INFO and show client library logs (Kafka, Beam, S3) too")
+    parser.add_argument("--log-format", choices=["text", "json"], **({"default": "text"} if defaults else keep),
+                        help="json: one JSON object per log line, for log shippers (default text)")
+
+
+def _add_global_flags_below(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in dict.fromkeys(action.choices.values()):
+                subparser.allow_abbrev = False
+                _add_global_flags(subparser, defaults=False)
+                _add_global_flags_below(subparser)
 
 
 def _quiet_libraries(fmt: str, verbose: bool) -> None:
@@ -355,9 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args, extra)
-    except ConfigError as exc:
-        print(f"newsbeam: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except OperatorError as exc:
+        # configuration problems concern every command alike; the rest name the command
+        prefix = "newsbeam" if type(exc) is ConfigError else f"newsbeam {args.command}"
+        print(f"{prefix}: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def poll_samples(config: Config) -> tuple[int, str]:
 
 def main(config: Config, beam_args: list[str]) -> int:
     from connectors import duckdb_s3, s3
-    from pipeline.run import RunError, execute
+    from connectors.errors import OperatorError
+    from pipeline.run import execute
 
     print("== 1/4 local stack (Kafka 4 KRaft + SeaweedFS S3)")
     if subprocess.call(["bash", str(ROOT / "deploy/local/stack.sh"), "up"]) != 0:
@@ -94,7 +95,7 @@ def main(config: Config, beam_args: list[str]) -> int:
     print("== 3/4 newsbeam run (Apache Beam)")
     try:
         summary = execute(config, beam_args)
-    except RunError as exc:
+    except OperatorError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
     print(f"   {summary.line()}")

@@ -6,9 +6,14 @@ Order matters for exactly-once effect:
      never committed, so this run reprocesses those records)
   3. run the pipeline (files land under the run id)
   4. write `_runs/<run_id>.json` (files, row counts, offsets)   <- the run is now durable
-  5. commit the offsets                                          <- the records are now done
-A crash before 4 is undone by step 2 of the next run; a crash between 4 and 5 is finished by the
-next run, which finds the manifest for the same offsets and only commits.
+  5. alert on the run's leadership statements (failures are kept for a retry, never fatal)
+  6. commit the offsets                                          <- the records are now done
+A crash before 4 is undone by step 2 of the next run; a crash between 4 and 6 is finished by the
+next run, which finds the manifest for the same offsets and only alerts and commits.
+
+Failures are `connectors.errors` types (RunLocked, KafkaUnavailable, S3Unavailable, RunFailed),
+each with its exit status; a run never reads Beam's error text except through
+`errors.from_failure`.
 """
 from __future__ import annotations
 
@@ -16,18 +21,19 @@ import fcntl
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-from connectors import parquet_sink, s3, tables
-from connectors.kafka_source import (KafkaSettings, KafkaUnavailable, OffsetRange, cap_ranges,
-                                     commit_ranges, plan_backlog, run_id_for, split_ranges)
-from pipeline.alerting import alert_on_run
+from connectors import run_ledger, s3, tables
+from connectors.errors import (KafkaUnavailable, OperatorError, RunFailed, RunLocked, S3DeleteError,
+                              S3Unavailable, from_failure)
+from connectors.history import history_files
+from connectors.kafka_source import (Backlog, KafkaSettings, OffsetRange, cap_ranges, commit_ranges,
+                                     plan_backlog, run_id_for, split_ranges)
+from pipeline.alerting import alert_on_run, failures, retry_alerts
 from pipeline.config import Config
-
-
-class RunError(RuntimeError):
-    """A run failed; the message is one line an operator can act on. Offsets were not committed."""
+from pipeline.fresh_process import no_log_setup, run_in_fresh_process
+from transforms.counters import NAMESPACE
 
 
 @dataclass
@@ -42,12 +48,16 @@ class RunSummary:
     removed_orphans: int = 0
     location: str = ""
     manifest: str | None = None
-    alerts: dict[str, int] | None = None
+    alerts: dict[str, int] | None = None    # dispatch summary; None: no alert rules / nothing to retry
     rewound: dict[int, int] | None = None   # partitions moved back by a backfill
     remaining: int = 0                      # records left after this run (max_records_per_run)
     retention_lost: dict[int, int] = field(default_factory=dict)  # partition -> records Kafka
     # deleted before the group read them (counted when the run planned its offsets)
     seconds: float = 0.0
+
+    @property
+    def alert_failures(self) -> int:
+        return failures(self.alerts)
 
     def line(self) -> str:
         prefix = f"replay: rewound partitions {self.rewound or 'none'}; " if self.rewound is not None else ""
@@ -80,8 +90,8 @@ class RunLock:
             self._fh.seek(0)
             holder = self._fh.read().strip() or "unknown"
             self._fh.close()
-            raise RunError(f"another run holds {self.path} ({holder}); this run exits without "
-                           "reading anything. Schedule runs further apart or wait for it.") from None
+            raise RunLocked(f"another run holds {self.path} ({holder}); this run exits without "
+                            "reading anything. Schedule runs further apart or wait for it.") from None
         self._fh.seek(0)
         self._fh.truncate()
         self._fh.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
@@ -91,16 +101,6 @@ class RunLock:
     def __exit__(self, *exc):
         fcntl.flock(self._fh, fcntl.LOCK_UN)
         self._fh.close()
-
-
-def history_keys(files: list[dict], done: set[str], days: int, today: datetime | None = None) -> list[str]:
-    """Files (from data_files) of committed runs in the last `days` dt partitions that dedup
-    checks against."""
-    today = today or datetime.now(timezone.utc)
-    oldest = (today - timedelta(days=days)).strftime("%Y-%m-%d")
-    return sorted(f["key"] for f in files
-                  if f["table"] in ("articles", "rejects", "duplicates") and f["run"] in done
-                  and f["dt"] >= oldest)
 
 
 def parse_offsets(text: str) -> dict[int, int]:
@@ -126,28 +126,44 @@ def replay(config: Config, since: datetime | None = None,
         if since is not None:
             targets.update(offsets_at(ks, int(since.timestamp() * 1000)))
         return rewind(ks, targets)
-    except KafkaUnavailable as exc:
-        raise RunError(str(exc)) from None
+    except OperatorError:
+        raise
+    except Exception as exc:  # kafka-python's own errors: the broker did not answer as needed
+        raise KafkaUnavailable(f"Kafka broker unreachable at {ks.bootstrap_servers}: {_first_line(exc)}") from None
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    # Beam wraps worker errors; surface our own one-line reasons when they are inside.
-    for marker in ("S3 write failed", "S3 delete failed", "S3 unreachable", "Kafka broker unreachable",
-                   "no records from"):
-        i = text.find(marker)
-        if i >= 0:
-            return text[i:].splitlines()[0]
-    return (text.splitlines() or [type(exc).__name__])[0][:500]
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:500]
+
+
+def _plan(ks: KafkaSettings, max_records: int | None) -> tuple[Backlog, list[OffsetRange]]:
+    try:
+        backlog = plan_backlog(ks)
+    except OperatorError:
+        raise
+    except Exception as exc:  # kafka-python's own errors (timeouts, metadata): the broker did not answer
+        raise KafkaUnavailable(f"Kafka broker unreachable at {ks.bootstrap_servers}: {_first_line(exc)}") from None
+    return backlog, cap_ranges(backlog.ranges, max_records)
+
+
+def _run_pipeline(config: Config, beam_args, spec) -> dict[str, int]:
+    from apache_beam.options.pipeline_options import PipelineOptions
+    import apache_beam as beam
+
+    from pipeline import job
+
+    options = PipelineOptions(list(config.pipeline.beam_args) + list(beam_args or []))
+    p = beam.Pipeline(options=options)
+    job.build(p, spec)
+    result = p.run()
+    result.wait_until_finish()
+    return _counters(result)
 
 
 def execute(config: Config, beam_args: list[str] | None = None, *, since: datetime | None = None,
             offsets: dict[int, int] | None = None) -> RunSummary:
     """One run. `since` / `offsets` first rewind the consumer group (backfill), under the same
     lock, so a concurrent run cannot commit over the rewind."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-    import apache_beam as beam
-
     from pipeline import job
 
     started = time.monotonic()
@@ -156,121 +172,92 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
     location = ss.url(ss.prefix)
     history_days = config.pipeline.history_days
     with RunLock(config.pipeline.lock_path):
-        if since is not None or offsets:
-            summary_moved = replay(config, since, offsets)
+        rewound = replay(config, since, offsets) if since is not None or offsets else None
+        if since is not None:
             # Rows of a backfilled period may sit in older dt= partitions: check them all.
-            if since is not None:
-                history_days = max(history_days, (datetime.now(timezone.utc) - since).days + 1)
-        else:
-            summary_moved = None
-        try:
-            planned = plan_backlog(ks)
-            backlog = planned.ranges
-            ranges = cap_ranges(backlog, config.pipeline.max_records_per_run)
-        except KafkaUnavailable as exc:
-            raise RunError(str(exc)) from None
-        except Exception as exc:
-            raise RunError(f"Kafka broker unreachable at {ks.bootstrap_servers}: {_first_line(exc)}") from None
+            history_days = max(history_days, (datetime.now(timezone.utc) - since).days + 1)
+        planned, ranges = _plan(ks, config.pipeline.max_records_per_run)
         records = sum(r.size for r in ranges)
         if records == 0:
-            return RunSummary("nothing to do", location=location, ranges=ranges, rewound=summary_moved,
+            return RunSummary("nothing to do", location=location, ranges=ranges, rewound=rewound,
                               retention_lost=planned.lost_by_partition(),
-                              seconds=time.monotonic() - started)
+                              alerts=retry_alerts(config.alerts), seconds=time.monotonic() - started)
         try:
             s3.check_reachable(ss)
-        except s3.S3Unavailable as exc:
-            raise RunError(f"{exc}; offsets not committed") from None
+        except S3Unavailable as exc:  # before anything is read
+            raise S3Unavailable(f"{exc}; offsets not committed") from None
         run_id = run_id_for(ks.group_id, ranges)
         summary = RunSummary("written", run_id=run_id, records=records, ranges=ranges, location=location,
-                             rewound=summary_moved, remaining=sum(r.size for r in backlog) - records,
+                             rewound=rewound, remaining=sum(r.size for r in planned.ranges) - records,
                              retention_lost=planned.lost_by_partition())
         try:
-            done = parquet_sink.committed_runs(ss)
+            done = run_ledger.committed_runs(ss)
             if run_id in done:
                 # A previous attempt wrote everything but died before committing offsets.
-                summary.alerts = alert_on_run(config, ss, parquet_sink.files_of_run(ss, run_id))
+                summary.alerts = alert_on_run(config.alerts, ss, run_ledger.files_of_run(ss, run_id))
                 commit_ranges(ks, ranges)
                 summary.status = "committed earlier output"
                 summary.seconds = time.monotonic() - started
                 return summary
-            existing = parquet_sink.data_files(ss)  # one listing serves clean-up and history
+            existing = run_ledger.data_files(ss)  # one listing serves clean-up and history
             try:
-                summary.removed_orphans = len(parquet_sink.remove_uncommitted(ss, existing, done))
-            except s3.S3DeleteError as exc:
+                summary.removed_orphans = len(run_ledger.remove_uncommitted(ss, existing, done))
+            except S3DeleteError as exc:
                 # Left in place, a crashed run's files stay visible to every glob reader.
-                raise RunError(f"{exc}; files of unfinished runs were not removed, so this run "
-                               "writes nothing; offsets not committed") from None
-            history = history_keys(existing, done, history_days)
+                raise S3DeleteError(f"{exc}; files of unfinished runs were not removed, so this run "
+                                    "writes nothing; offsets not committed", exc.failed) from None
             spec = job.JobSpec(
                 run_id=run_id, kafka=ks, s3=ss,
                 splits=tuple(split_ranges(ranges, config.pipeline.split_size)),
                 shards=tables.shards_for(records, config.pipeline.rows_per_file),
-                history_keys=tuple(history),
+                history_keys=tuple(history_files(existing, done, history_days)),
                 near_dup_threshold=config.pipeline.near_dup_threshold,
                 nlp_model=config.nlp.model if config.pipeline.nlp_enabled else None,
                 nlp_models=tuple(sorted(config.nlp.language_models().items())),
                 nlp_batch_size=config.nlp.batch_size, nlp_batch_chars=config.nlp.batch_chars,
                 leaders_file=config.nlp.leaders_file)
-            options = PipelineOptions(list(config.pipeline.beam_args) + list(beam_args or []))
-            p = beam.Pipeline(options=options)
-            job.build(p, spec)
-            result = p.run()
-            result.wait_until_finish()
-            summary.counters = _counters(result)
-            files = parquet_sink.files_of_run(ss, run_id)
-        except RunError:
-            raise
+            summary.counters = _run_pipeline(config, beam_args, spec)
+            files = run_ledger.files_of_run(ss, run_id)
+        except S3DeleteError:
+            raise  # says all it needs already
         except Exception as exc:
-            raise RunError(f"run {run_id} failed: {_first_line(exc)}; offsets not committed, "
-                           "the next run retries these records") from None
+            raise _failed(exc, f"run {run_id} failed", "the next run retries these records") from None
         summary.files = [f.key for f in files]
         for f in files:
             summary.rows[f.table] = summary.rows.get(f.table, 0) + f.rows
         try:
-            summary.manifest = parquet_sink.write_manifest(ss, run_id, {
-                "run_id": run_id, "group_id": ks.group_id,
-                "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "offsets": [vars(r) for r in ranges],
-                "files": [{"table": f.table, "key": f.key, "rows": f.rows} for f in files],
-                "rows": summary.rows, "counters": summary.counters,
-                "retention_lost": [vars(loss) | {"records": loss.records} for loss in planned.lost]})
-            summary.alerts = alert_on_run(config, ss, files)
+            summary.manifest = run_ledger.write_manifest(ss, run_ledger.RunManifest(
+                run_id=run_id, group_id=ks.group_id,
+                finished_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                offsets=[vars(r) for r in ranges],
+                files=[{"table": f.table, "key": f.key, "rows": f.rows} for f in files],
+                rows=summary.rows, counters=summary.counters,
+                retention_lost=[vars(loss) | {"records": loss.records} for loss in planned.lost]))
+            summary.alerts = alert_on_run(config.alerts, ss, files)
             commit_ranges(ks, ranges)
         except Exception as exc:
-            raise RunError(f"run {run_id} wrote its files but could not finish: {_first_line(exc)}; "
-                           "offsets not committed, the next run completes it") from None
+            raise _failed(exc, f"run {run_id} wrote its files but could not finish",
+                          "the next run completes it") from None
         summary.seconds = time.monotonic() - started
         return summary
 
 
-def execute_in_fresh_process(config: Config, beam_args, since, offsets, log_setup) -> RunSummary:
+def _failed(exc: BaseException, what: str, then: str) -> OperatorError:
+    """The same error type with the run's context around its reason: an S3 outage stays
+    S3Unavailable (exit 4) whether it surfaced here or inside a Beam worker."""
+    cause = from_failure(exc)
+    reason = str(cause) if cause is not None else _first_line(exc)
+    cls = type(cause) if cause is not None else RunFailed
+    return cls(f"{what}: {reason}; offsets not committed, {then}")
+
+
+def execute_in_fresh_process(config: Config, beam_args, since, offsets, log_setup=no_log_setup) -> RunSummary:
     """One run in a spawned process: whatever memory it takes is returned when it exits."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    from pipeline.fresh_process import execute_child
-
-    proc = ctx.Process(target=execute_child, args=(child, config, beam_args, since, offsets, log_setup))
-    proc.start()
-    child.close()
-    try:
-        kind, value = parent.recv()
-    except EOFError:
-        proc.join()
-        raise RunError(f"run process died (exit code {proc.exitcode}); offsets of unfinished work "
-                       "were not committed, the next run retries it") from None
-    proc.join()
-    if kind == "error":
-        raise RunError(value)
-    return value
+    return run_in_fresh_process("pipeline.run:execute", (config, beam_args),
+                                {"since": since, "offsets": offsets}, log_setup)
 
 
-def keep_logging() -> None:
-    """Default log set-up of a spawned run: none (a module-level function, so it pickles)."""
-
-
-def drain(config: Config, beam_args, since=None, offsets=None, log_setup=keep_logging,
+def drain(config: Config, beam_args, since=None, offsets=None, log_setup=no_log_setup,
           on_run=lambda summary: None) -> list[RunSummary]:
     """Runs until the backlog is processed. Without a per-run cap: one run in this process.
     With one: every run in a fresh process, so peak memory is set by the cap, not the backlog;
@@ -292,8 +279,6 @@ def drain(config: Config, beam_args, since=None, offsets=None, log_setup=keep_lo
 def _counters(result) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 
-    from pipeline.job import NAMESPACE
-
     out: dict[str, int] = {}
     try:
         for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
@@ -301,4 +286,3 @@ def _counters(result) -> dict[str, int]:
     except Exception:  # some runners report no metrics; the row counts still come from S3
         pass
     return out
-

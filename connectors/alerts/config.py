@@ -94,10 +94,23 @@ class SmtpSink(_SinkBase):
     starttls: bool = True
     username: str | None = None
     password_env: str | None = None
+    # A file holding the password (a mounted Kubernetes Secret); read at send time like the env.
+    password_file: str | None = None
     from_addr: str
     to_addrs: list[str] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _one_password_source(self) -> "SmtpSink":
+        if self.password_env and self.password_file:
+            raise ValueError(f"smtp sink {self.name!r}: set password_env or password_file, not both")
+        return self
+
     def password(self) -> str | None:
+        if self.password_file:
+            value = Path(self.password_file).read_text(encoding="utf-8").rstrip("\r\n")
+            if not value:
+                raise ValueError(f"smtp sink {self.name!r}: password file is empty")
+            return value
         if not self.password_env:
             return None
         value = os.environ.get(self.password_env)

@@ -11,7 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline.run import RunError, RunLock, execute, replay
+from connectors.alerts.config import AlertsConfig
+from connectors.errors import RunLocked
+from pipeline.run import RunLock, execute, replay
 from stackutil import committed_offsets, feed_item, produce, read_table
 from tests_shared_text import LEADER_STORY
 
@@ -64,7 +66,7 @@ def test_replay_never_moves_offsets_forward(stack_config):
 
 def test_overlapping_run_exits_and_names_the_holder(stack_config):
     with RunLock(stack_config.pipeline.lock_path):
-        with pytest.raises(RunError, match=f"another run holds .*pid {os.getpid()}"):
+        with pytest.raises(RunLocked, match=f"another run holds .*pid {os.getpid()}"):
             execute(_light(stack_config))
 
 
@@ -114,7 +116,7 @@ def test_one_statement_in_three_feeds_alerts_once_per_rule(stack_config, tmp_pat
                   "sinks": [{"type": "webhook", "name": "hook", "url": receiver.url}],
                   "rules": [{"name": "all-leaders", "sinks": ["hook"]},
                             {"name": "presidents", "roles": ["president"], "sinks": ["hook"]}]}
-        cfg = stack_config.model_copy(update={"alerts": alerts})
+        cfg = stack_config.model_copy(update={"alerts": AlertsConfig.model_validate(alerts)})
         produce(cfg, [feed_item(f"outlet-{i}", LEADER_STORY, url=f"https://outlet{i}.example/story",
                                 feed=f"https://outlet{i}.example/rss",
                                 published=f"2025-01-28T1{i}:00:00Z") for i in range(3)])

@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from connectors import parquet_sink, s3
+from connectors import run_ledger, s3
+from connectors.errors import KafkaUnavailable, S3Unavailable
 from connectors.kafka_source import KafkaSettings, reset_offsets
 from pipeline.config import load_config
-from pipeline.run import RunError, execute
+from pipeline.run import execute
 from stackutil import OutageProxy, committed_offsets, feed_item, manifests, produce, read_table
 
 STORY = ("Iran's President Masoud Pezeshkian said on Tuesday that talks would continue.\n\n"
@@ -50,10 +51,10 @@ def test_story_in_two_feeds_then_nothing_new(cfg):
     offsets = committed_offsets(cfg)
     assert sum(offsets.values()) == 3
 
-    files_before = parquet_sink.data_files(s3.S3Settings.from_config(cfg.s3))
+    files_before = run_ledger.data_files(s3.S3Settings.from_config(cfg.s3))
     second = execute(cfg)
     assert second.status == "nothing to do"
-    assert parquet_sink.data_files(s3.S3Settings.from_config(cfg.s3)) == files_before
+    assert run_ledger.data_files(s3.S3Settings.from_config(cfg.s3)) == files_before
     assert committed_offsets(cfg) == offsets
 
 
@@ -109,12 +110,12 @@ def test_broker_down_is_one_clear_line_and_moves_nothing(stack_config, tmp_path)
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config",
                            "deploy/local/newsbeam.local.yaml", "run"],
                           capture_output=True, text=True, env={**os.environ, **env}, timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == KafkaUnavailable.exit_code == 3
     err_lines = proc.stderr.strip().splitlines()
     assert len(err_lines) == 1, proc.stderr
     assert err_lines[0].startswith("newsbeam run: Kafka broker unreachable at 127.0.0.1:1")
     assert proc.stdout == ""
-    assert parquet_sink.data_files(s3.S3Settings.from_config(stack_config.s3)) == []
+    assert run_ledger.data_files(s3.S3Settings.from_config(stack_config.s3)) == []
 
 
 def test_s3_outage_during_write_fails_clearly_then_next_run_succeeds(cfg, s3_endpoint):
@@ -124,7 +125,7 @@ def test_s3_outage_during_write_fails_clearly_then_next_run_succeeds(cfg, s3_end
             "endpoint_url": proxy.endpoint, "max_attempts": 1, "connect_timeout": 2, "read_timeout": 5})})
         produce(cfg, [feed_item(f"o-{i}", OTHER + f" Outage test {i} {i * 11}.") for i in range(4)])
         proxy.fail_on_parquet_put = True
-        with pytest.raises(RunError) as err:
+        with pytest.raises(S3Unavailable) as err:
             execute(flaky)
         assert proxy.endpoint.split("//")[1] in str(err.value)
         assert "offsets not committed" in str(err.value)
@@ -158,13 +159,13 @@ def test_sigkill_mid_write_then_rerun_gives_every_item_once(cfg, tmp_path):
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if parquet_sink.data_files(ss):
+            if run_ledger.data_files(ss):
                 break
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
-    partial = parquet_sink.data_files(ss)
+    partial = run_ledger.data_files(ss)
     assert partial and not manifests(cfg), "the run was killed before writing its manifest"
     assert all(v is None for v in committed_offsets(cfg).values())
 

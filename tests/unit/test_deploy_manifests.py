@@ -21,6 +21,7 @@ from connectors.alerts.config import AlertsConfig
 from connectors.feeds.settings import PollSettings
 from connectors.feeds.spec import load_feed_list
 from airflow_standin import load_dag, pod_manifest
+from pipeline.beam_options import unknown_beam_options
 from pipeline.cli import build_parser
 from pipeline.config import load_config
 
@@ -34,21 +35,21 @@ DAG = DEPLOY / "airflow" / "newsbeam_dag.py"
 
 # ----------------------------------------------------------------------------- the CLI checker
 def cli_problem(argv: list[str]) -> str | None:
-    """None when the real parser accepts `newsbeam ARGS...`, else its complaint. Unknown options
-    pass only for subcommands that hand them to Beam (`set_defaults(beam=True)`), and only in
-    `--name=value` form: a bare word there would be a typo, not a Beam option."""
+    """None when the real parser accepts `newsbeam ARGS...`, else its complaint. Options it does
+    not define pass only for subcommands that hand them to Beam (`set_defaults(beam=True)`), and
+    only when Beam defines them (the CLI's own check, pipeline/beam_options.py)."""
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             args, extra = build_parser().parse_known_args(argv[1:])
     except SystemExit as exc:
         return None if exc.code == 0 else (err.getvalue().strip().splitlines() or ["rejected"])[-1]
-    beam = getattr(args, "beam", False)
-    bad = [x for x in extra if not (beam and x.startswith("--"))]
+    bad = unknown_beam_options(extra) if getattr(args, "beam", False) else extra
     return f"unrecognized arguments: {' '.join(bad)}" if bad else None
 
 
 @pytest.mark.parametrize("line", ["newsbeam runn", "newsbeam poll --bogus", "newsbeam poll --once --forever",
+                                  "newsbeam run --bogus=1", "newsbeam run --direct_num_worker=2",
                                   "newsbeam", "newsbeam feeds", "newsbeam run stray-word",
                                   "newsbeam query", "newsbeam alerts test"])
 def test_checker_rejects_what_the_cli_rejects(line):
@@ -56,6 +57,7 @@ def test_checker_rejects_what_the_cli_rejects(line):
 
 
 @pytest.mark.parametrize("line", ["newsbeam run", "newsbeam run --json --runner=PrismRunner",
+                                  "newsbeam run --config /etc/x.yaml", "newsbeam status --config /etc/x.yaml",
                                   "newsbeam poll --forever", "newsbeam --config /etc/x.yaml poll --once",
                                   "newsbeam feeds status --json", "newsbeam alerts list", "newsbeam --help"])
 def test_checker_accepts_what_the_cli_accepts(line):
@@ -252,9 +254,9 @@ def test_every_yaml_file_under_deploy_parses():
 def _config_with_env(config_text: str, environ: dict[str, str], tmp_path: Path):
     path = tmp_path / "newsbeam.yaml"
     path.write_text(config_text)
-    config = load_config(path, environ)
-    PollSettings(**config.feeds)
-    return config, AlertsConfig.model_validate(config.alerts)
+    config = load_config(path, environ)  # validates every section, feeds and alerts included
+    assert isinstance(config.feeds, PollSettings) and isinstance(config.alerts, AlertsConfig)
+    return config, config.alerts
 
 
 def _env_file(path: Path) -> dict[str, str]:
@@ -566,7 +568,7 @@ def test_sqlite_state_lives_on_volume_claims(tmp_path):
     feed list is read from a directory-mounted ConfigMap (a subPath mount never sees updates)."""
     objs = _k8s_objects()
     config, alerts = _config_with_env(objs[("ConfigMap", "newsbeam-config")]["data"]["newsbeam.yaml"], {}, tmp_path)
-    needs = {"poll": [config.feeds["state_path"]], "run": [alerts.ledger_path, config.pipeline.lock_path]}
+    needs = {"poll": [config.feeds.state_path], "run": [alerts.ledger_path, config.pipeline.lock_path]}
     claims = {}
     for name, pod in _all_pods().items():
         volumes = {v["name"]: v for v in pod.get("volumes") or []}
@@ -584,7 +586,7 @@ def test_sqlite_state_lives_on_volume_claims(tmp_path):
             for m in mounts:
                 if "configMap" in volumes[m["name"]]:
                     assert "subPath" not in m, f"{name}: a subPath ConfigMap mount never receives updates"
-                    assert config.feeds["feeds_file"].startswith(m["mountPath"].rstrip("/") + "/")
+                    assert config.feeds.feeds_file.startswith(m["mountPath"].rstrip("/") + "/")
     # Poller and run keep their state on different claims (they may run on different nodes), and
     # the poller's claim can be mounted by one pod only.
     assert claims == {"poll": {"newsbeam-poll-state"}, "run": {"newsbeam-run-state"}}
@@ -650,7 +652,7 @@ def test_k8s_references_resolve_and_config_loads(tmp_path):
     config, alerts = _config_with_env(cm["newsbeam.yaml"], {}, tmp_path)
     # The secrets the alert sinks name are those the walk-through puts in the Secret.
     assert _named_env(alerts) and all(f"--from-literal={n}=" in doc for n in _named_env(alerts))
-    assert config.feeds["feeds_file"] == "/etc/newsbeam/feeds.yaml"
+    assert config.feeds.feeds_file == "/etc/newsbeam/feeds.yaml"
     (tmp_path / "feeds.yaml").write_text(cm["feeds.yaml"])
     assert load_feed_list(tmp_path / "feeds.yaml")
 
