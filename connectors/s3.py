@@ -11,9 +11,6 @@ from urllib.parse import urlparse
 from connectors.errors import S3DeleteError, S3Unavailable
 from connectors.s3_config import S3Config
 
-__all__ = ["S3Config", "S3Settings", "S3Unavailable", "client", "filesystem", "check_reachable",
-           "list_keys", "delete_keys", "describe_endpoint"]
-
 
 @dataclass(frozen=True)
 class S3Settings:

@@ -187,15 +187,39 @@ def cmd_kafka(args, _extra) -> int:
 def cmd_alerts(args, _extra) -> int:
     from connectors.alerts.cli import run_alerts
 
-    return run_alerts(args, _config(args).alerts)
+    config = _config(args)
+    if args.alerts_command == "retry":
+        return _retry_alerts(config)
+    return run_alerts(args, config.alerts)
+
+
+def _retry_alerts(config: Config) -> int:
+    """`newsbeam alerts retry`: what earlier runs could not deliver (failed, or pending after a
+    crash), under the run lock like every dispatch, so it never races a run on the ledger."""
+    from connectors.errors import AlertsFailed
+    from pipeline.alerting import failures, retry_alerts
+    from pipeline.run import RunLock
+
+    with RunLock(config.pipeline.lock_path):
+        summary = retry_alerts(config.alerts)
+    if summary is None:
+        print(f"nothing to retry (no alert rules, or no ledger at {config.alerts.ledger_path} yet)")
+        return 0
+    print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    if failures(summary):
+        raise AlertsFailed(f"{failures(summary)} alert delivery(ies) still failing; `newsbeam alerts list` "
+                           "shows why")
+    return 0
 
 
 # ----------------------------------------------------------------------------- config
 def cmd_config(args, _extra) -> int:
     from pipeline.config_check import Check, exit_code, run_checks
 
+    import os
+
     config = _config(args)  # invalid: exit 2 with one line per problem, before any probe
-    source = args.config or __import__("os").environ.get("NEWSBEAM_CONFIG") or "built-in defaults"
+    source = args.config or os.environ.get("NEWSBEAM_CONFIG") or "built-in defaults"
     checks = [Check("config", "ok", f"valid ({source} + environment)")] + run_checks(config)
     for check in checks:
         print(check.line(), flush=True)

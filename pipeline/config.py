@@ -125,7 +125,7 @@ def _field_at(path: tuple[str, ...]):
     """The pydantic field a key path names; "open" inside a mapping key; None if unknown."""
     model: Any = Config
     field = None
-    for i, part in enumerate(path):
+    for part in path:
         if model is None:
             return "open" if field is not None and typing.get_origin(field.annotation) is dict else None
         field = model.model_fields.get(part)

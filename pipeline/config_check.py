@@ -66,11 +66,13 @@ def _kafka(config: Config, checks: list[Check]) -> None:
     def group():
         if not up:
             raise _Skip("Kafka unreachable")
+        if not has_topic:
+            raise _Skip("no topic to read")
         offsets = committed_offsets(ks)
         done = sum(1 for o in offsets.values() if o is not None)
         return f"group {ks.group_id!r} readable: committed offsets on {done} of {len(offsets)} partition(s)"
 
-    _run("kafka.topic", KafkaUnavailable, topic, checks)
+    has_topic = _run("kafka.topic", KafkaUnavailable, topic, checks)
     _run("kafka.group", KafkaUnavailable, group, checks)
 
 

@@ -1,4 +1,5 @@
-"""`newsbeam alerts test --rule NAME`, `newsbeam alerts list [--limit N]`, `newsbeam alerts retry`.
+"""`newsbeam alerts test --rule NAME`, `newsbeam alerts list [--limit N]`; the arguments of
+`newsbeam alerts retry` too, which pipeline/cli.py runs itself (under the run lock).
 
 Wiring (pipeline/cli.py): `add_alerts_arguments(subparsers.add_parser("alerts"))`, then
 `sys.exit(run_alerts(args, config.alerts))`.
@@ -99,30 +100,9 @@ def _run_list(limit: int, config: AlertsConfig, out: TextIO) -> int:
     return 0
 
 
-def _run_retry(config: AlertsConfig, out: TextIO) -> int:
-    """The deliveries the ledger holds as failed (or pending after a crash), sent again with the
-    configured retries; new statements are only ever alerted by runs."""
-    from connectors.alerts.dispatch import dispatch
-    from connectors.errors import AlertsFailed
-
-    if not Path(config.ledger_path).exists():
-        print(f"nothing to retry ({config.ledger_path} does not exist)", file=out)
-        return 0
-    ledger = SqliteLedger(config.ledger_path)
-    try:
-        summary = dispatch([], config, ledger)
-    finally:
-        ledger.close()
-    print(f"retried {summary.retried_from_previous_runs}: sent {summary.sent}, failed {summary.failed}, "
-          f"unknown {summary.unknown}", file=out)
-    return AlertsFailed.exit_code if summary.failed else 0
-
-
 def run_alerts(args: argparse.Namespace, alerts_config: AlertsConfig, out: TextIO | None = None) -> int:
     """Run the `alerts` subcommand; returns the process exit code."""
     out = out or sys.stdout
     if args.alerts_command == "test":
         return _run_test(args.rule, alerts_config, out)
-    if args.alerts_command == "retry":
-        return _run_retry(alerts_config, out)
     return _run_list(args.limit, alerts_config, out)

@@ -101,7 +101,7 @@ def test_failed_alerts_exit_6_with_a_metric_and_are_retried(stack_config, tmp_pa
 
         # and nothing is sent twice
         retry = _newsbeam(stack_config, config_file, "alerts", "retry")
-        assert retry.returncode == 0 and "retried 0" in retry.stdout
+        assert retry.returncode == 0 and "retried_from_previous_runs 0" in retry.stdout
         assert len(receiver.bodies) == len(leadership)
     finally:
         receiver.server.shutdown()
