@@ -112,3 +112,12 @@ def test_run_does_not_search_error_text():
     """pipeline/run.py hands failures to errors.from_failure; it holds no marker strings."""
     source = (ROOT / "pipeline" / "run.py").read_text(encoding="utf-8")
     assert ".find(" not in source and "marker" not in source
+
+
+def test_run_and_fresh_process_no_longer_import_each_other():
+    import ast
+
+    tree = ast.parse((ROOT / "pipeline" / "fresh_process.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("pipeline")}
