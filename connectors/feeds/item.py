@@ -160,12 +160,35 @@ def _problem(name: str, rule: Rule, value) -> str | None:
         for i, v in enumerate(value):
             if not isinstance(v, str):
                 return f"field {name!r} item {i} is a {_json_type(v)}, expected a string"
+            if not _is_text(v):
+                return f"field {name!r} item {i} holds an unpaired surrogate (e.g. \\ud800), not text"
+    elif isinstance(value, str) and not _is_text(value):
+        return f"field {name!r} holds an unpaired surrogate (e.g. \\ud800), not text"
     if rule.non_empty and value == "":
         return f"field {name!r} is empty, expected a non-empty string"
     if kind == "timestamp" and parse_timestamp(value) is None:
         return (f"field {name!r} is {_short(value)}, expected an ISO 8601 UTC timestamp like "
                 f"{TIMESTAMP_EXAMPLE}")
     return None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_text(value: str) -> str:
+    """`value` with every unpaired surrogate replaced by U+FFFD: how a producer makes a string
+    decoded from JSON (which may escape half a pair) valid for the wire record."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def _is_text(value: str) -> bool:
+    """JSON can escape half a UTF-16 pair ("\\ud800"); such a string has no UTF-8 form, so no
+    Parquet column (or text cleaner) can take it."""
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _expected(rule: Rule) -> str:
@@ -246,7 +269,9 @@ def json_schema() -> dict:
             "JSON object, UTF-8). Generated from connectors/feeds/item.py. Beyond this schema the "
             f"run applies one rule on dates: a date before {EARLIEST:%Y-%m-%d} or more than "
             f"{MAX_AHEAD.days} day after its reference is outside the sane window; published/updated "
-            "outside it are treated as missing, a fetched_at outside it rejects the record."),
+            "outside it are treated as missing, a fetched_at outside it rejects the record; a date "
+            "must exist (no 2025-02-30); and strings must be text (no unpaired surrogate escapes "
+            "such as \\ud800)."),
         "type": "object",
         "additionalProperties": False,
         "required": list(RULES),

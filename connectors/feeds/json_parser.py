@@ -5,6 +5,7 @@ import html
 import json
 from datetime import datetime, timezone
 
+from .item import as_text
 from .parsed import ParsedFeed, RawEntry
 from .urlclean import resolve
 
@@ -28,6 +29,18 @@ def _iso_utc(value) -> datetime | None:
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _text_only(node):
+    """JSON may escape half a UTF-16 pair ("\\ud800"); such a string cannot be encoded, so one
+    entry carrying it would stop the sink for the whole cycle. Replaced by U+FFFD everywhere."""
+    if isinstance(node, str):
+        return as_text(node)
+    if isinstance(node, list):
+        return [_text_only(v) for v in node]
+    if isinstance(node, dict):
+        return {as_text(k): _text_only(v) for k, v in node.items()}
+    return node
 
 
 def _authors(item: dict, feed: dict) -> list[str]:
@@ -61,8 +74,8 @@ def _entry(item: dict, feed: dict, base_url: str) -> RawEntry:
 
 def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
     try:
-        document = json.loads(body.decode("utf-8-sig", errors="replace"))
-    except ValueError as exc:
+        document = _text_only(json.loads(body.decode("utf-8-sig", errors="replace")))
+    except (ValueError, RecursionError) as exc:
         return ParsedFeed(error=f"invalid JSON: {exc}", format="json")
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith("https://jsonfeed.org/"):
         return ParsedFeed(error="JSON document is not a JSON Feed (no jsonfeed.org version)", format="json")

@@ -58,6 +58,8 @@ def _decode(**over) -> FeedItem:
     (_bytes(_item(language=5)), "'language' is a number"),
     (_bytes(_item(published_missing="no")), "'published_missing' is a string"),
     (_bytes(_item(url=None)), "'url' is null"),
+    (_bytes(_item(title="a\ud800b")), "'title' holds an unpaired surrogate"),
+    (_bytes(_item(authors=["ok", "\udfff"])), "'authors' item 1 holds an unpaired surrogate"),
 ])
 def test_bad_values_are_rejected_with_a_reason(value, reason):
     with pytest.raises(DecodeError, match=reason.replace("(", r"\(").replace(")", r"\)")):

@@ -103,3 +103,30 @@ def test_relative_links_in_content_resolve_against_the_article_page():
     assert 'src="https://site.example/news/pic.jpg"' in with_link.content_html
     assert 'href="https://site.example/b"' in with_link.content_html
     assert 'href="https://cdn.example/feeds/x"' in without.summary_html
+
+
+def test_json_feed_strings_with_half_a_surrogate_pair_become_text():
+    """`"\\ud800"` is valid JSON but no UTF-8: one such title used to stop the sink (and with it
+    the whole poll cycle, every cycle)."""
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "T\\udc00", "items": ['
+            b'{"id": "1", "title": "a\\ud800b", "tags": ["\\udfff"], "content_text": "x"}]}')
+    parsed = parse_json_feed(body, "https://f.example/")
+    item = normalise(parsed, 0)
+    assert (item.title, item.tags, item.feed_title) == ("a\ufffdb", ["\ufffd"], "T\ufffd")
+    assert item.to_json().encode("utf-8")
+    from connectors.feeds.item import FeedItem
+
+    assert FeedItem.from_json(item.to_json()) == item
+
+
+def test_dates_outside_the_sane_window_count_as_missing_in_the_poller():
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "JF", "items": [
+        {"id": "1", "content_text": "x", "date_published": "0001-01-01T00:00:00Z",
+         "date_modified": "2025-01-30T00:00:00Z"},
+        {"id": "2", "content_text": "x", "date_published": "9999-12-31T00:00:00Z"},
+        {"id": "3", "content_text": "x", "date_published": "2025-02-02T11:59:00Z"}]}
+    parsed = parse_json_feed(json.dumps(feed).encode(), "https://f.example/")
+    first, second, third = (normalise(parsed, i) for i in range(3))
+    assert (first.published, first.published_missing) == ("2025-01-30T00:00:00Z", False)
+    assert (second.published, second.updated, second.published_missing) == (iso_utc(FETCHED), None, True)
+    assert (third.published, third.published_missing) == ("2025-02-02T11:59:00Z", False)  # within a day
