@@ -310,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "entities, writes articles/quotes/entities/rejects Parquet under "
                        "s3://BUCKET/PREFIX/<table>/dt=YYYY-MM-DD/, then commits the offsets. "
                        "Any option not listed here is passed to Apache Beam, e.g. --runner=PrismRunner, "
-                       "--direct_num_workers=2, --direct_running_mode=multi_processing. A backlog "
+                       "--direct_num_workers=2, --direct_running_mode=multi_processing, when Beam "
+                       "defines it (any PipelineOptions, runner-specific ones included); an option "
+                       "neither defines is an error. A backlog "
                        "above pipeline.max_records_per_run is processed in several runs, each in a "
                        "fresh process, so memory stays bounded.",
                        epilog="exit status: 0 done (or nothing to do); 1 failed, 3 Kafka unavailable, "
