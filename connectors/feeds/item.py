@@ -130,10 +130,10 @@ def _short(value) -> str:
 
 def parse_timestamp(value: str) -> datetime | None:
     """The wire form -> aware UTC datetime; None when it is not that form (or no such day)."""
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):  # "$" alone allows a final "\n"
         return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    try:  # the pattern fixed the shape; fromisoformat (C, unlike strptime) checks the day exists
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
     except ValueError:  # 2025-02-30: the right shape, no such day
         return None
 
@@ -252,7 +252,9 @@ def json_schema() -> dict:
         else:
             prop = {"type": "string"}
             if rule.kind == "timestamp":
-                prop.update(pattern=TIMESTAMP_PATTERN, format="date-time")
+                # the length too: some regex engines let "$" match before a final newline
+                prop.update(pattern=TIMESTAMP_PATTERN, format="date-time",
+                            minLength=len(TIMESTAMP_EXAMPLE), maxLength=len(TIMESTAMP_EXAMPLE))
             if rule.non_empty:
                 prop["minLength"] = 1
         if rule.nullable:

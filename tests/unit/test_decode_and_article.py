@@ -69,7 +69,8 @@ def test_bad_values_are_rejected_with_a_reason(value, reason):
 @pytest.mark.parametrize("field", ["fetched_at", "published", "updated"])
 @pytest.mark.parametrize("value", ["not-a-date", "yesterday", "0001-01-01", "10000-01-01T00:00:00Z",
                                    "2025-01-28 10:00:00", "2025-01-28T10:00:00+01:00",
-                                   "2025-02-30T10:00:00Z", 20250128, ["2025-01-28T10:00:00Z"]])
+                                   "2025-02-30T10:00:00Z", "2025-01-28T10:00:00Z\n", 20250128,
+                                   ["2025-01-28T10:00:00Z"]])
 def test_a_timestamp_not_in_the_wire_form_is_rejected_naming_the_field(field, value):
     with pytest.raises(DecodeError, match=f"'{field}'"):
         _decode(**{field: value})
