@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from connectors.errors import KafkaUnavailable
 from connectors.kafka_diagnose import connect_failure
 
 DAY_MS = 86_400_000
@@ -30,8 +31,9 @@ DEFAULT_PRINCIPALS = {POLLER: "User:newsbeam-poller", PIPELINE: "User:newsbeam-p
                       ALERTS: "User:newsbeam-alerts"}
 
 
-class KafkaAdminError(RuntimeError):
-    """`kafka init` could not do its work; the message is one line naming what to fix."""
+class KafkaAdminError(KafkaUnavailable):
+    """`kafka init` could not do its work (Kafka unreachable, refused or unable); the message is
+    one line naming what to fix."""
 
 
 # ----------------------------------------------------------------------------- topics (pure)

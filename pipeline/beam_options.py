@@ -36,13 +36,36 @@ def unknown_beam_options(args: list[str]) -> list[str]:
     """The words of `args` that no Beam pipeline option accounts for (options and stray values)."""
     if not args:
         return []
-    from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+    from apache_beam.options.pipeline_options import PipelineOptions
 
+    _NamesOnly = _names_only_parser()
     _import_runner(args)
     # conflict_handler="resolve": a class defined twice (e.g. in a main session) must not abort.
-    parser = _BeamArgumentParser(allow_abbrev=False, conflict_handler="resolve")
+    parser = _NamesOnly(allow_abbrev=False, conflict_handler="resolve")
     for cls in _subclasses(PipelineOptions):
         if "_add_argparse_args" in vars(cls):  # inherited ones were added by their own class
             cls._add_argparse_args(parser)
-    _, unknown = parser.parse_known_args(list(args))
+    for action in parser._actions:
+        # Names only: values are Beam's to check when the run starts (and may be placeholders
+        # a scheduler expands, like Kubernetes' $(BEAM_WORKERS)).
+        action.type, action.choices = None, None
+    try:
+        _, unknown = parser.parse_known_args(list(args))
+    except _Malformed as exc:  # e.g. "argument --runner: expected one argument"
+        name, _, why = str(exc).removeprefix("argument ").partition(": ")
+        return [f"{name} ({why})" if why else name]
     return unknown
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def _names_only_parser():
+    from apache_beam.options.pipeline_options import _BeamArgumentParser
+
+    class NamesOnly(_BeamArgumentParser):
+        def error(self, message):  # argparse would exit the process
+            raise _Malformed(message)
+
+    return NamesOnly

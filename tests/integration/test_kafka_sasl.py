@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import S3_BUCKET, S3_KEY, S3_SECRET
+from connectors.errors import KafkaUnavailable
 from connectors.feeds.localserver import directory_files, serve, static_handler
 from sasl_broker import SaslSslBroker, User
 
@@ -190,18 +191,18 @@ def test_wrong_password_fails_with_one_clear_line(sasl, names, initialised, tmp_
     (tmp_path / "feeds.yaml").write_text("feeds:\n  - url: http://127.0.0.1:9/unused.xml\n")
 
     poll = _newsbeam(cfg, tmp_path, "poll", "--once")
-    assert poll.returncode == 1
+    assert poll.returncode == KafkaUnavailable.exit_code == 3
     line = _one_line(poll)
     assert "authentication failed" in line and "SCRAM-SHA-512" in line and "'poller'" in line
     assert "not-the-password" not in poll.stderr + poll.stdout
 
     run = _newsbeam(cfg, tmp_path, "run")
-    assert run.returncode == 1
+    assert run.returncode == 3
     line = _one_line(run)
     assert line.startswith("newsbeam run: ") and "authentication failed" in line
 
     init = _newsbeam(cfg, tmp_path, "kafka", "init")
-    assert init.returncode == 1 and "authentication failed" in _one_line(init)
+    assert init.returncode == 3 and "authentication failed" in _one_line(init)
 
 
 def test_wrong_tls_settings_and_missing_acls_are_named(sasl, names, initialised, tmp_path):
@@ -211,19 +212,19 @@ def test_wrong_tls_settings_and_missing_acls_are_named(sasl, names, initialised,
     cfg = _config(sasl, names, sasl.users["pipeline"], tmp_path)
     cfg["kafka"]["client_config"]["ssl_cafile"] = str(other_ca)
     run = _newsbeam(cfg, tmp_path, "run")
-    assert run.returncode == 1
+    assert run.returncode == 3
     assert "TLS certificate of the broker not trusted" in _one_line(run)
 
     # A client that does not speak TLS to a TLS listener.
     cfg = _config(sasl, names, sasl.users["pipeline"], tmp_path)
     cfg["kafka"]["client_config"] = {"security_protocol": "PLAINTEXT"}
     run = _newsbeam(cfg, tmp_path, "run")
-    assert run.returncode == 1
+    assert run.returncode == 3
     assert "expects TLS but kafka.client_config.security_protocol is PLAINTEXT" in _one_line(run)
 
     # ACLs: the poller's user may write items but not read them as the pipeline.
     run = _newsbeam(_config(sasl, names, sasl.users["poller"], tmp_path), tmp_path, "run")
-    assert run.returncode == 1
+    assert run.returncode == 3
     line = _one_line(run)
     assert "denied" in line and "READ and DESCRIBE" in line and names["group"] in line
 

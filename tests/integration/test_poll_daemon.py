@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from configmap_volume import ConfigMapVolume
+from connectors.single_writer import WriterLockHeld
 from connectors.feeds.localserver import directory_files, serve, static_handler
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +106,7 @@ def test_probes_metrics_feed_list_reload_and_single_writer(kafka_bootstrap, uniq
 
             # A second poller on the same state file: refused at once, naming the first one.
             second = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-            assert second.returncode == 1
+            assert second.returncode == WriterLockHeld.exit_code == 5
             assert second.stderr.strip().splitlines() == [second.stderr.strip()]
             assert f"poll state {state} is in use by pid {daemon.proc.pid} on host" in second.stderr
 

@@ -18,13 +18,14 @@ def test_every_operator_error_has_a_documented_exit_status():
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     section = text.split("## Exit status", 1)[1].split("\n## ", 1)[0]
     documented = {int(code): name for code, name in re.findall(r"^\| (\d) \| `(\w+)`", section, re.M)}
-    classes = {c for c in errors._classes() if c is not OperatorError}
-    for cls in classes:
-        assert cls.exit_code in documented, cls
-    # distinct kinds of trouble, distinct codes (UsageError is a ConfigError)
-    codes = {c: c.exit_code for c in classes if c is not UsageError}
-    assert len(set(codes.values())) == len(codes)
-    assert {documented[c.exit_code] for c in classes if c is not UsageError} == {c.__name__ for c in codes}
+    for cls in errors._classes():
+        if cls is not OperatorError:
+            assert cls.exit_code in documented, cls
+    # distinct kinds of trouble, distinct codes; a subclass (UsageError is a ConfigError,
+    # KafkaAccessDenied a KafkaUnavailable, WriterLockHeld a RunLocked) shares its kind's code
+    kinds = OperatorError.__subclasses__()
+    assert len({k.exit_code for k in kinds}) == len(kinds)
+    assert {documented[k.exit_code] for k in kinds} == {k.__name__ for k in kinds}
 
 
 def test_the_cause_chain_is_searched_by_type():
@@ -97,8 +98,12 @@ def test_errors_cross_the_fresh_process_boundary_as_themselves():
 
 
 def test_exit_codes_of_the_hierarchy():
+    from connectors.kafka_admin import KafkaAdminError
+    from connectors.single_writer import WriterLockHeld
+
     assert (RunFailed.exit_code, ConfigError.exit_code, UsageError.exit_code, KafkaUnavailable.exit_code,
             S3Unavailable.exit_code, RunLocked.exit_code, AlertsFailed.exit_code) == (1, 2, 2, 3, 4, 5, 6)
+    assert (KafkaAdminError.exit_code, WriterLockHeld.exit_code) == (3, 5)
     assert issubclass(UsageError, ConfigError) and all(issubclass(c, OperatorError) for c in errors._classes())
 
 
