@@ -3,8 +3,9 @@
 A run is a short-lived process, so nothing can scrape it: its summary is either written as a
 node_exporter textfile or pushed to a Pushgateway. Both are called only after a run whose data
 is committed, so after a failure the previous file/group stays and
-`newsbeam_run_last_success_timestamp_seconds` ages, which is what an alert should watch. The poller is long-running and serves /metrics itself
-(connectors/feeds/poll_metrics.py, connectors/feeds/ops_http.py).
+`newsbeam_run_last_success_timestamp_seconds` ages, which is what an alert should watch. The
+poller is long-running and serves /metrics itself (connectors/feeds/poll_metrics.py,
+connectors/feeds/ops_http.py).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class RunMetrics:
     quotes: int = 0
     leadership_statements: int = 0
     rejects: int = 0
+    alert_failures: int = 0
     seconds: float = 0.0
     consumer_lag: int = 0
     finished_at: float = 0.0
@@ -39,7 +41,8 @@ class RunMetrics:
                    duplicates=counters.get("duplicates_dropped", 0), replayed=counters.get("replayed_rows", 0),
                    quotes=counters.get("quotes", 0),
                    leadership_statements=counters.get("leadership_statements", 0),
-                   rejects=counters.get("rejects", 0), seconds=summary.seconds,
+                   rejects=counters.get("rejects", 0),
+                   alert_failures=getattr(summary, "alert_failures", 0), seconds=summary.seconds,
                    consumer_lag=consumer_lag,
                    finished_at=time.time() if finished_at is None else finished_at,
                    retention_lost=dict(getattr(summary, "retention_lost", None) or {}))
@@ -63,6 +66,8 @@ class RunMetrics:
         gauge("newsbeam_run_leadership_statements_total", "leadership statements found by the last run",
               self.leadership_statements)
         gauge("newsbeam_run_rejects_total", "records rejected by the last run", self.rejects)
+        gauge("newsbeam_run_alert_failures", "alert deliveries the last run could not make (retried "
+              "by the next run or `newsbeam alerts retry`)", self.alert_failures)
         gauge("newsbeam_run_duration_seconds", "wall time of the last run", self.seconds)
         gauge("newsbeam_run_last_success_timestamp_seconds", "Unix time the last successful run finished",
               self.finished_at)

@@ -75,6 +75,15 @@ def test_missing_counters_read_as_zero():
     assert m.rows == {"articles": 4} and m.finished_at == 1.0
 
 
+def test_alert_failures_of_a_committed_run_are_a_metric(tmp_path):
+    """Deliveries that failed plus alerting that could not run at all; 0 without alert rules."""
+    path = tmp_path / "newsbeam_run.prom"
+    write_textfile(RunSummary("written", records=3, alerts={"sent": 2, "failed": 2, "errors": 1}), path)
+    assert _samples(path.read_text())[("newsbeam_run_alert_failures", ())] == 3
+    write_textfile(RunSummary("written", records=3, alerts=None), path)
+    assert _samples(path.read_text())[("newsbeam_run_alert_failures", ())] == 0
+
+
 class _Receiver(BaseHTTPRequestHandler):
     received: list = []
 
