@@ -8,8 +8,9 @@ from pydantic import SecretStr
 import pyarrow.parquet as pq
 import pytest
 
-from connectors import parquet_sink, s3
-from pipeline.run import RunError, execute
+from connectors import run_ledger, s3
+from connectors.errors import S3DeleteError, S3Unavailable
+from pipeline.run import execute
 from stackutil import committed_offsets, feed_item, produce
 
 S3_KEY_NODELETE_SUFFIX = "-nodelete"
@@ -26,7 +27,7 @@ def _no_delete(config):
 def _orphan(config) -> str:
     """A data file of a run that never wrote its manifest (it crashed)."""
     ss = s3.S3Settings.from_config(config.s3)
-    key = parquet_sink.file_key(ss, "articles", "2025-01-28", "dead0000dead0000", 0)
+    key = run_ledger.file_key(ss, "articles", "2025-01-28", "dead0000dead0000", 0)
     pq.write_table(pa.table({"item_id": ["crashed"]}), f"{ss.bucket}/{key}", filesystem=s3.filesystem(ss))
     return key
 
@@ -34,8 +35,9 @@ def _orphan(config) -> str:
 def test_per_key_delete_errors_raise_a_typed_error(stack_config):
     key = _orphan(stack_config)
     weak = s3.S3Settings.from_config(_no_delete(stack_config).s3)
-    with pytest.raises(s3.S3DeleteError) as err:
+    with pytest.raises(S3DeleteError) as err:
         s3.delete_keys(weak, [key])
+    assert isinstance(err.value, S3Unavailable) and err.value.exit_code == 4
     assert err.value.failed == [(key, "AccessDenied", "Access Denied.")]
     assert "1 of 1 objects not deleted (AccessDenied)" in str(err.value)
     assert "s3:DeleteObject" in str(err.value)
@@ -50,13 +52,13 @@ def test_run_that_cannot_remove_a_crashed_runs_files_fails_loudly(stack_config):
         update={"nlp_enabled": False})})
     produce(cfg, [feed_item("d-1", "The harbour reopened on Friday after the storm passed. " * 3)])
     key = _orphan(cfg)
-    with pytest.raises(RunError) as err:
+    with pytest.raises(S3DeleteError) as err:
         execute(_no_delete(cfg))
     message = str(err.value)
     assert message.startswith("S3 delete failed at ") and key in message
     assert "offsets not committed" in message
     assert all(v is None for v in committed_offsets(cfg).values())
-    assert [f["key"] for f in parquet_sink.data_files(s3.S3Settings.from_config(cfg.s3))] == [key]
+    assert [f.key for f in run_ledger.data_files(s3.S3Settings.from_config(cfg.s3))] == [key]
     # with delete rights the next run removes the orphan and writes its own rows
     summary = execute(cfg)
     assert summary.status == "written" and summary.removed_orphans == 1
