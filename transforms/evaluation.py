@@ -5,7 +5,9 @@ Layout: ``<root>/<split>/text/<name>.txt`` and ``<root>/<split>/attributions/<na
 ``E`` lines tie them into one attribution. When an article has several annotators'
 files, the first in sorted order is used.
 
-Definitions (kept deliberately strict):
+Two definitions are scored; ``newsbeam eval`` prints both.
+
+Definition (a), the project's first one (kept deliberately strict):
 
 * **Direct quote (gold)**: an attribution whose Content, trimmed of whitespace and of
   trailing ``.,;:``, starts with a double quote mark and ends with one (straight,
@@ -25,6 +27,25 @@ Definitions (kept deliberately strict):
   where the gold Source span is a different mention of the same person (the last
   word of our resolved name occurs as a word in the gold Source text, as with a
   pronoun resolved to a name the gold Source spells out). No speaker = wrong.
+
+Definition (b), the way the anchors (the SFU Gender Gap Tracker and similar tools) score
+themselves (issue 17):
+
+* **Direct quote**: gold Content that *holds* a double quotation mark anywhere (straight,
+  curly, low-9, or the ``''`` / ````` ``` pair of NYT copy), so partial quotes count; a
+  prediction is direct by the same rule applied to its own text.
+* **Match**: a prediction matches a gold Content when the characters they share cover at
+  least half of the shorter of the two (a discontinuous gold Content counts its pieces'
+  characters). Several predicted pieces may match one gold (``"A," he said, "B"`` is one
+  PolNeAR attribution). Precision = share of predictions that match some gold of the set;
+  recall = share of gold matched by some prediction.
+* **Speaker**: scored on every matched prediction whose gold (the one sharing most characters)
+  has a Source that is not a bare pronoun. Right when the resolved name (``speaker_name``,
+  else the speaker as written) shares a content word with the gold Source's text. No speaker
+  = wrong.
+
+``score_polnear(pred_fn, split, definition)`` is the one call for both: ``pred_fn`` maps
+``(id, text, date)`` triples to extractions in the same order.
 """
 from __future__ import annotations
 
@@ -32,12 +53,27 @@ import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from transforms.extract import DocumentExtraction, QuoteRecord
 
 _DOUBLE = "\"\u201c\u201d\u201e\u00ab\u00bb"
 _TRAILING = ".,;: \n\t"
+DEFAULT_POLNEAR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "polnear"
+DEFINITIONS = ("a", "b")
+# Definition (b): what "holds a double quotation mark" means.
+_HOLDS_DOUBLE_MARK = re.compile("[\"\u201c\u201d\u201e]|''|``")
+# Gold sources skipped by definition (b) speaker accuracy: a bare pronoun names nobody.
+_PRONOUNS = frozenset("""
+he she it they i we you him her them us me his hers its their theirs our ours my mine your yours
+who whom whose which that this these those one someone somebody anyone everyone everybody
+himself herself itself themselves ourselves myself yourself
+""".split())
+# Words that never identify a speaker: articles, prepositions, conjunctions, possessive 's.
+_FUNCTION_WORDS = _PRONOUNS | frozenset("""
+the a an of for to in on at by with from and or but 's s as about into over after before
+""".split())
+_WORD_RE = re.compile(r"[^\W_]+(?:[-'\u2019][^\W_]+)*")
 
 
 @dataclass
@@ -211,3 +247,119 @@ def format_table(scores: dict[str, Score]) -> str:
         lines.append(f"{name:<8}{s.precision:>8.3f}{s.recall:>8.3f}{s.f1:>8.3f}{s.speaker_accuracy:>9.3f}"
                      f"{s.predicted:>7}{s.gold:>7}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- definition (b)
+
+def holds_double_mark(text: str) -> bool:
+    """Definition (b): direct when the text holds a double quotation mark anywhere."""
+    return _HOLDS_DOUBLE_MARK.search(text) is not None
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of a name, function words and pronouns dropped ("the State Department"
+    -> {"state", "department"}; "Trump's" -> {"trump"})."""
+    words = set()
+    for word in _WORD_RE.findall(text.lower().replace("\u2019", "'")):
+        if word.endswith("'s"):
+            word = word[:-2]
+        if word and word not in _FUNCTION_WORDS:
+            words.add(word)
+    return words
+
+
+def _is_bare_pronoun(text: str) -> bool:
+    words = _WORD_RE.findall(text.lower())
+    return not words or all(w in _PRONOUNS for w in words)
+
+
+def _length(pieces: Iterable[tuple[int, int]]) -> int:
+    return sum(e - s for s, e in pieces)
+
+
+def _matches_b(pred: tuple[int, int], gold: list[tuple[int, int]]) -> int:
+    """Shared characters when they cover at least half of the shorter span, else 0."""
+    shared = _overlap(pred, gold)
+    shorter = min(pred[1] - pred[0], _length(gold))
+    return shared if shared > 0 and 2 * shared >= shorter else 0
+
+
+def speaker_correct_b(quote: QuoteRecord, gold: GoldAttribution, text: str) -> bool:
+    """Definition (b): the resolved name shares a content word with the gold Source."""
+    name = quote.speaker_name or quote.speaker
+    if not name:
+        return False
+    gold_source = " ".join(text[s:e] for s, e in gold.source)
+    return bool(content_words(name) & content_words(gold_source))
+
+
+def score_document_b(gold: GoldDocument, extraction: DocumentExtraction, direct_only: bool,
+                     score: Score) -> None:
+    golds = [g for g in gold.attributions
+             if not direct_only or holds_double_mark(" ".join(gold.text[s:e] for s, e in g.content))]
+    preds = [q for q in extraction.quotes if not direct_only or holds_double_mark(q.text)]
+    score.gold += len(golds)
+    score.predicted += len(preds)
+    found = set()
+    for quote in preds:
+        matches = [(_matches_b((quote.start, quote.end), g.content), k) for k, g in enumerate(golds)]
+        best, k = max(matches, default=(0, -1))
+        if best <= 0:
+            continue
+        score.correct_predictions += 1
+        found.update(j for amount, j in matches if amount > 0)
+        source = " ".join(gold.text[s:e] for s, e in golds[k].source)
+        if golds[k].source and not _is_bare_pronoun(source):
+            score.speaker_total += 1
+            score.speaker_correct += speaker_correct_b(quote, golds[k], gold.text)
+    score.found_gold += len(found)
+
+
+def evaluate_by(golds: list[GoldDocument], extractions: list[DocumentExtraction],
+                definition: str = "b") -> dict[str, Score]:
+    """{"direct": Score, "all": Score} by definition "a" or "b"."""
+    if definition not in DEFINITIONS:
+        raise ValueError(f"unknown definition {definition!r}: use one of {', '.join(DEFINITIONS)}")
+    if definition == "a":
+        return evaluate(golds, extractions)
+    scores = {"direct": Score(), "all": Score()}
+    for gold, extraction in zip(golds, extractions):
+        score_document_b(gold, extraction, True, scores["direct"])
+        score_document_b(gold, extraction, False, scores["all"])
+    return scores
+
+
+@dataclass
+class Scores:
+    """Scores of one definition on one split."""
+
+    definition: str
+    split: str
+    documents: int
+    direct: Score
+    all: Score
+
+    def as_dict(self) -> dict:
+        return {"definition": self.definition, "split": self.split, "documents": self.documents,
+                "direct": self.direct.as_dict(), "all": self.all.as_dict()}
+
+
+PredictFn = Callable[[Iterable[tuple[str, str, str | None]]], Iterable[DocumentExtraction]]
+
+
+def score_polnear(pred_fn: PredictFn, split: str = "dev", definition: str = "b",
+                  root: str | Path | None = None, limit: int | None = None,
+                  golds: list[GoldDocument] | None = None) -> Scores:
+    """Score ``pred_fn`` on a PolNeAR split.
+
+    ``pred_fn`` gets ``(id, text, date)`` triples and returns one ``DocumentExtraction`` per
+    triple, in order (``lambda docs: extract_documents(docs, nlp=nlp)``). Pass ``golds``
+    (from ``load_split``) to score several variants without re-reading the files.
+    """
+    if golds is None:
+        golds = load_split(root or DEFAULT_POLNEAR, split)[:limit]
+    extractions = list(pred_fn((g.name, g.text, g.date) for g in golds))
+    if len(extractions) != len(golds):
+        raise ValueError(f"pred_fn returned {len(extractions)} extractions for {len(golds)} documents")
+    by_set = evaluate_by(golds, extractions, definition)
+    return Scores(definition, split, len(golds), by_set["direct"], by_set["all"])

@@ -6,7 +6,6 @@ Offsets are exact character offsets into the text passed in (clean it first with
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator
 
@@ -19,9 +18,7 @@ from transforms.leaders import Gazetteer, article_roles, default_gazetteer, spea
 from transforms.nlp import load_nlp
 from transforms.quotes import find_attributions, find_quote_spans, paragraph_bounds
 from transforms.speakers import SpeakerResolver
-from transforms.text import normalise_for_hash
-
-_QUOTE_CHARS = "\"'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+from transforms.statement_identity import statement_id
 
 
 @dataclass
@@ -54,13 +51,6 @@ class DocumentExtraction:
     def to_json(self) -> dict:
         return {"id": self.id, "quotes": [q.to_dict() for q in self.quotes],
                 "entities": [e.to_dict() for e in self.entities]}
-
-
-def statement_id(quote_text: str, speaker: str | None) -> str:
-    """Same words by the same speaker -> same id, whatever the outlet's quote marks/spacing."""
-    words = normalise_for_hash(quote_text).strip(_QUOTE_CHARS + " .,")
-    key = f"{words}\x1f{normalise_for_hash(speaker or '')}"
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
 
 
 def _as_date(value) -> dt.date | None:
@@ -97,7 +87,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
             speaker=speaker.text, speaker_name=speaker.name,
             speaker_role=role.role if role else None, speaker_country=role.country if role else None,
             is_leadership=bool(role and role.is_leader),
-            statement_id=statement_id(quote_text, speaker.name or speaker.text),
+            statement_id=statement_id(quote_text, speaker.name),
             confidence=round(min(1.0, max(0.0, speaker.confidence)), 3),
             speaker_start=speaker.start, speaker_end=speaker.end))
     return DocumentExtraction(doc_id, quotes, summarise(mentions))
