@@ -38,6 +38,10 @@ _ALIASES = {
     "eu": "European Union", "european union": "European Union",
 }
 _KEPT_LABELS = frozenset("PERSON ORG GPE NORP LOC FAC EVENT PRODUCT LAW WORK_OF_ART LANGUAGE".split())
+# Lower-case name particles: "Ruben van der Meer", "Maria de la Cruz", "Mohammed bin Salman".
+NAME_PARTICLES = frozenset("van von der den de del della degli di da das dos do du la le ter ten "
+                           "bin ibn bint al el ben zu y".split())
+_ARTICLE_PREFIXES = ("al-", "el-", "al\u2010", "el\u2010")
 
 
 @dataclass
@@ -79,8 +83,57 @@ def _trim(span: Span) -> tuple[int, int]:
 
 def _is_name_like(doc: Doc, start: int, end: int) -> bool:
     tokens = [t for t in doc[start:end] if not t.is_punct]
-    return (1 <= len(tokens) <= 4 and all(t.text[:1].isupper() for t in tokens)
+    return (1 <= len(tokens) <= 5 and all(t.text[:1].isupper() or t.lower_ in NAME_PARTICLES for t in tokens)
+            and tokens[-1].text[:1].isupper()
             and not any(t.lower_ in _ORG_WORDS or t.lower_ in TITLE_WORDS for t in tokens))
+
+
+def surname_forms(word: str) -> set[str]:
+    """A surname and its form without an Arabic article: {"al-Sisi", "Sisi"}."""
+    forms = {word}
+    for prefix in _ARTICLE_PREFIXES:
+        if word.lower().startswith(prefix) and len(word) > len(prefix) + 1:
+            forms.add(word[len(prefix):])
+    return forms
+
+
+def _is_particle(token) -> bool:
+    return token.lower_ in NAME_PARTICLES and not token.is_sent_start or (
+        token.lower_ in NAME_PARTICLES and token.text[:1].isupper())
+
+
+def _capitalised_name_token(token) -> bool:
+    return (token.text[:1].isupper() and token.pos_ == "PROPN" and token.lower_ not in TITLE_WORDS
+            and not token.is_punct)
+
+
+def extend_particles(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Grow a name span over lower-case particles and the name words they join.
+
+    "Ruben van" + "der Meer" -> "Ruben van der Meer"; "la Cruz" after "Maria de" ->
+    "Maria de la Cruz"; "de la Cruz" at a sentence start stays itself. Spans with no
+    particle at their edges are returned unchanged.
+    """
+    # Forward: a span ending on a particle, or followed by particles and a capitalised word.
+    k = end
+    while k < len(doc) and doc[k].lower_ in NAME_PARTICLES and k - end < 3:
+        k += 1
+    if k < len(doc) and (k > end or doc[end - 1].lower_ in NAME_PARTICLES) and _capitalised_name_token(doc[k]):
+        end = k + 1
+        while end + 1 < len(doc) and doc[end].text in ("-", "\u2010") and _capitalised_name_token(doc[end + 1]):
+            end += 2
+    # Backward: particles before the span, then the given names before them.
+    k = start
+    while k > 0 and doc[k - 1].lower_ in NAME_PARTICLES and start - k < 3 and not doc[k - 1].is_sent_end:
+        k -= 1
+    if k < start:
+        start = k
+        j = k
+        while j > 0 and k - j < 3 and _capitalised_name_token(doc[j - 1]) and doc[j - 1].ent_type_ not in (
+                "GPE", "NORP", "DATE"):
+            j -= 1
+        start = j
+    return start, end
 
 
 def _followed_by_speech(doc: Doc, end: int) -> bool:
@@ -98,11 +151,23 @@ def _strip_titles(doc: Doc, start: int, end: int) -> int:
 def find_mentions(doc: Doc) -> list[Mention]:
     """Entity mentions with label fixes and canonical names, in text order."""
     mentions: list[Mention] = []
+    covered_until = 0  # a particle extension may swallow the next entity ("Ursula von der" + "Leyen")
     for ent in doc.ents:
         label = ent.label_
         if label not in _KEPT_LABELS:
             continue
         start, end = _trim(ent)
+        if end <= covered_until:
+            continue
+        if label in ("PERSON", "ORG", "GPE", "NORP", "WORK_OF_ART"):
+            wider = extend_particles(doc, start, end)
+            if wider != (start, end) or doc[start].lower_ in NAME_PARTICLES:
+                start, end = wider
+                if label != "PERSON" and _is_name_like(doc, start, end):
+                    label = "PERSON"  # "Van der Meer" tagged ORG, "Leyen" tagged GPE
+            if mentions and start < mentions[-1].tok_end:
+                continue
+        covered_until = end
         if label in ("PERSON", "ORG", "WORK_OF_ART", "NORP", "GPE"):
             start = _strip_titles(doc, start, end)
         if all(t.lower_ in TITLE_WORDS or t.is_punct for t in doc[start:end]):
@@ -125,7 +190,8 @@ def find_mentions(doc: Doc) -> list[Mention]:
 
 def _relabel_surnames(mentions: list[Mention]) -> None:
     """A one-word ORG/GPE/NORP equal to a known person's surname is that person ('Nasrallah' as ORG)."""
-    surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1}
+    surnames = {form for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1
+                for form in surname_forms(m.text.split()[-1])}
     for m in mentions:
         if m.label in ("ORG", "GPE", "NORP", "WORK_OF_ART") and m.text in surnames:
             m.label = "PERSON"
@@ -148,14 +214,15 @@ def _canonicalise(mentions: list[Mention]) -> None:
             earlier = recent.get(words[-1])
             same = earlier is not None and (m.text.endswith(" " + earlier) or earlier.endswith(" " + m.text))
             m.canonical = earlier if same else m.text
-            recent[words[-1]] = m.canonical
+            for form in surname_forms(words[-1]):
+                recent[form] = m.canonical
             continue
         name = words[0]
         if name in recent:
             m.canonical = recent[name]
             continue
         candidates = [(count, full) for full, count in full_names.items()
-                      if full.split()[-1] == name or full.split()[0] == name]
+                      if name in surname_forms(full.split()[-1]) or full.split()[0] == name]
         m.canonical = max(candidates)[1] if candidates else name
 
 

@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 from transforms.entities import Mention
 
 DEFAULT_GAZETTEER = Path(__file__).with_name("data") / "leaders.yaml"
+PLACES = Path(__file__).with_name("data") / "places.yaml"
 
 # Roles that make a statement a leadership statement.
 LEADER_ROLES = frozenset("""
@@ -38,19 +39,23 @@ senator|sen.|rep.|representative|congressman|congresswoman|governor|gov.|mayor|s
 house speaker|minister|secretary|spokesman|spokeswoman|spokesperson|advisor|adviser|commentator|
 ambassador|chairman|chairwoman|director|candidate|nominee|nominee|analyst|professor|judge|
 attorney general|general|commander|chief of staff|campaign manager|running mate|leader|
-minority leader|majority leader|senior adviser|senior advisor|official|lawmaker
+minority leader|majority leader|senior adviser|senior advisor|official|lawmaker|
+chief|head|managing director|director-general|director general|chair|chief executive|ceo|
+high commissioner|commissioner|spokesperson|foreign affairs minister|minister of foreign affairs|
+minister of finance|minister of defence|minister of defense|economy minister|trade minister|
+interior minister|justice minister|health minister|energy minister|deputy prime minister|
+chief economist|governor of the central bank|central bank chief
 """.replace("\n", "").split("|"))
+# Heads of an international body (IMF, UN, NATO...) are leaders whatever their title word.
+BODY_HEAD_ROLES = frozenset("""chief|head|managing director|director-general|director general|
+secretary-general|secretary general|president|chair|chairman|chairwoman|governor|
+high commissioner|leader""".replace("\n", "").split("|"))
 _FORMER = frozenset(("former", "ex", "ex-", "late", "then", "erstwhile", "outgoing"))
-_DEMONYMS = {
-    "iranian": "Iran", "american": "United States", "u.s.": "United States", "us": "United States",
-    "russian": "Russia", "chinese": "China", "british": "United Kingdom", "french": "France",
-    "german": "Germany", "israeli": "Israel", "turkish": "Turkey", "ukrainian": "Ukraine",
-    "saudi": "Saudi Arabia", "japanese": "Japan", "indian": "India", "syrian": "Syria",
-    "iraqi": "Iraq", "egyptian": "Egypt", "pakistani": "Pakistan", "canadian": "Canada",
-    "mexican": "Mexico", "italian": "Italy", "spanish": "Spain", "brazilian": "Brazil",
-    "lebanese": "Lebanon", "afghan": "Afghanistan", "palestinian": "Palestine",
-    "venezuelan": "Venezuela", "korean": "Korea", "australian": "Australia", "polish": "Poland",
-}
+_PLACES = yaml.safe_load(PLACES.read_text(encoding="utf-8"))
+_DEMONYMS: dict[str, str] = _PLACES["demonyms"]
+# lower-cased alias -> canonical body name ("imf" -> "International Monetary Fund")
+INTERNATIONAL_BODIES: dict[str, str] = _PLACES["international_bodies"]
+_MAX_BODY_WORDS = max(len(k.split()) for k in INTERNATIONAL_BODIES)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,66 @@ def _match_role(words: list[str]) -> tuple[str, int] | None:
     return None
 
 
+def _body_in(tokens) -> str | None:
+    """An international body named inside ``tokens`` ("IMF", "the United Nations"), longest first."""
+    texts = [t.text for t in tokens]
+    for i in range(len(texts)):
+        if not texts[i][:1].isupper():
+            continue
+        for n in range(min(_MAX_BODY_WORDS, len(texts) - i), 0, -1):
+            key = " ".join(texts[i:i + n]).lower()
+            if key in INTERNATIONAL_BODIES:
+                return INTERNATIONAL_BODIES[key]
+    return None
+
+
+def _place_in(doc: Doc, tokens, gpe_at: dict[int, str]) -> str | None:
+    """A country in a role phrase: a GPE mention ("Kenya's"), else a demonym ("Spanish", "South African")."""
+    for t in tokens:
+        if t.i in gpe_at:
+            return gpe_at[t.i]
+    words = [t.lower_ for t in tokens]
+    for i in range(len(words)):
+        for n in (2, 1):
+            key = " ".join(words[i:i + n])
+            if i + n <= len(words) and key in _DEMONYMS:
+                return _DEMONYMS[key]
+    return None
+
+
+def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str]) -> Role | None:
+    """The role a title phrase names, with its country or international body.
+
+    "Spanish Prime Minister", "Kenya's finance minister", "the chief of the International
+    Monetary Fund", "IMF chief", "president of Brazil". A head of an international body is
+    a leader whatever the title word; "former"/"ex-" phrases name no current role.
+    """
+    tokens = [t for t in tokens if not t.is_space]
+    while tokens and (tokens[-1].is_punct or tokens[-1].lower_ in ("'s", "\u2019s")):
+        tokens = tokens[:-1]
+    words = [t.lower_ for t in tokens]
+    if not words or any(w in _FORMER for w in words):
+        return None
+    found = _match_role(words)
+    rest_tokens = tokens[:len(words) - found[1]] if found else []
+    if found is None and "of" in words:
+        k = words.index("of")
+        found = _match_role(words[:k])
+        if found is None or found[1] != k - sum(1 for w in words[:k - found[1]] if w in _DETERMINER_WORDS):
+            return None
+        rest_tokens = tokens[:k - found[1]] + tokens[k + 1:]
+    if found is None:
+        return None
+    role = found[0]
+    body = _body_in(rest_tokens)
+    if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):
+        return Role(role, body, True)
+    return Role(role, _place_in(doc, rest_tokens, gpe_at), role in LEADER_ROLES)
+
+
+_DETERMINER_WORDS = frozenset(("the", "a", "an"))
+
+
 def _country_before(doc: Doc, i: int, gpe_at: dict[int, str]) -> str | None:
     """Country named just before token i: "Iran 's" or a demonym ("Iranian")."""
     if i >= 1 and doc[i].lower_ in ("'s", "\u2019s") and (i - 1) in gpe_at:
@@ -158,6 +223,7 @@ def _country_before(doc: Doc, i: int, gpe_at: dict[int, str]) -> str | None:
 
 
 def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | None:
+    """"Iran's Supreme Leader Ali Khamenei", "IMF chief Kristalina Georgieva"."""
     words: list[str] = []
     j = mention.tok_start - 1
     while j >= 0 and len(words) < 5:
@@ -175,36 +241,82 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
     before = mention.tok_start - used - 1
     if before >= 0 and doc[before].lower_ in _FORMER:
         return None
-    if role in ("leader", "official"):
+    body = _body_in(doc[mention.tok_start - len(words):mention.tok_start - used])
+    if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):
+        return Role(role, body, True)
+    if role in ("leader", "official", "chief", "head"):
         return None  # too vague to name a role ("opposition leader", "party official")
     return Role(role, _country_before(doc, before, gpe_at), role in LEADER_ROLES)
 
 
+def _phrase_tokens(doc: Doc, j: int, step: int, limit: int = 12) -> list:
+    """Tokens of an appositive role phrase from j in direction step, up to a comma or clause word."""
+    out = []
+    while 0 <= j < len(doc) and len(out) < limit:
+        t = doc[j]
+        if t.text in (",", ";", ":", "(", ")") or t.is_sent_start and step > 0 and out or t.text == "\n":
+            break
+        if t.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "CCONJ") or t.pos_ == "ADP" and t.lower_ != "of":
+            break  # "an advisor to the foreign minister" names the role "advisor"
+        out.append(t)
+        if step < 0 and t.is_sent_start:
+            break
+        j += step
+    return out[::-1] if step < 0 else out
+
+
 def _title_after(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | None:
-    """'X, the foreign minister,' / "X, Iran's president" (the appositive's head words only)."""
+    """'X, the foreign minister,' / "X, Iran's president" / "X, the head of the IMF,"."""
     j = mention.tok_end
     if j >= len(doc) or doc[j].text != ",":
         return None
-    j += 1
-    country = None
-    while j < len(doc) and (doc[j].pos_ == "DET" or j in gpe_at or doc[j].lower_ in ("'s", "\u2019s")):
-        if j in gpe_at:
-            country = gpe_at[j]
-        j += 1
-    words: list[str] = []
-    while j < len(doc) and len(words) < 5 and not doc[j].is_punct and (
-            doc[j].pos_ not in ("ADP", "VERB", "AUX", "PRON", "SCONJ", "CCONJ") or doc[j].lower_ == "of"):
-        words.append(doc[j].lower_)
-        j += 1
-    if words and words[0] in _FORMER:
+    tokens = _phrase_tokens(doc, j + 1, 1)
+    if not tokens:
         return None
-    found = _match_role(words)
-    if found is None or found[1] != len(words) and words[-1] != "of":
+    role = role_of_phrase(doc, tokens, gpe_at)
+    if role is None:
         return None
-    role = found[0]
-    if country is None and len(words) > found[1]:
-        country = _DEMONYMS.get(words[0])
-    return Role(role, country, role in LEADER_ROLES)
+    # The phrase must be a title of the person, not "X, an advisor to the foreign minister".
+    return role
+
+
+def _title_appositive_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | None:
+    """"Brazil's president, Luiz Inacio Lula da Silva, said" / "The head of the IMF, X, warned"."""
+    j = mention.tok_start - 1
+    if j < 1 or doc[j].text != ",":
+        return None
+    end = mention.tok_end
+    if end < len(doc) and doc[end].text not in (",", ")") and doc[end].pos_ not in ("VERB", "AUX", "PUNCT"):
+        return None
+    tokens = _phrase_tokens(doc, j - 1, -1)
+    if not tokens:
+        return None
+    return role_of_phrase(doc, tokens, gpe_at)
+
+
+def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str],
+                       roles: dict[str, Role]) -> None:
+    """"The chief of the International Monetary Fund warned on Tuesday ... Kristalina Georgieva
+    told reporters": a role phrase as the subject of a sentence, and the next person the article
+    names (in that sentence or the next) who has no role of their own, are one person."""
+    persons = [m for m in mentions if m.label == "PERSON"]
+    for token in doc:
+        if token.dep_ not in ("nsubj", "nsubjpass") or token.pos_ != "NOUN" or token.ent_type_:
+            continue
+        phrase = [t for t in token.subtree if t.i <= token.right_edge.i]
+        role = role_of_phrase(doc, phrase, gpe_at) if len(phrase) <= 10 else None
+        if role is None or not role.is_leader:
+            continue
+        sentence = token.sent
+        limit = sentence.end
+        if limit < len(doc):
+            limit = doc[limit].sent.end
+        for m in persons:
+            if m.tok_start <= token.right_edge.i or m.tok_start >= limit:
+                continue
+            if m.canonical not in roles:
+                roles[m.canonical] = role
+            break
 
 
 def article_roles(doc: Doc, mentions: list[Mention]) -> dict[str, Role]:
@@ -218,22 +330,32 @@ def article_roles(doc: Doc, mentions: list[Mention]) -> dict[str, Role]:
     for m in mentions:
         if m.label != "PERSON" or m.canonical in roles:
             continue
-        role = _title_before(doc, m, gpe_at) or _title_after(doc, m, gpe_at)
+        role = (_title_before(doc, m, gpe_at) or _title_after(doc, m, gpe_at)
+                or _title_appositive_before(doc, m, gpe_at))
         if role is not None:
             roles[m.canonical] = role
+    _lede_role_holders(doc, mentions, gpe_at, roles)
     return roles
 
 
 def speaker_role(name: str | None, roles: dict[str, Role], gazetteer: Gazetteer,
                  day: dt.date | None) -> Role | None:
-    """Role of a resolved speaker: the gazetteer on the article date, else the article's wording."""
+    """Role of a resolved speaker: the article's own words at its date, else the gazetteer.
+
+    The article wins even when the gazetteer disagrees or is silent (a new minister, a
+    reshuffle the list has not caught up with); the gazetteer fills in a missing country.
+    """
     if not name:
         return None
     article = roles.get(name)
     entry = gazetteer.lookup(name, day)
-    if entry is not None:
-        country = entry.country or (article.country if article else None)
-        return Role(entry.role, country, entry.role in LEADER_ROLES)
     if article is not None:
+        if article.country is None and entry is not None and entry.role == article.role:
+            return Role(article.role, entry.country, article.is_leader)
+        if not article.is_leader and entry is not None and entry.role in LEADER_ROLES and (
+                article.role.split()[-1] == entry.role.split()[-1]):
+            return Role(entry.role, entry.country or article.country, True)
         return article
+    if entry is not None:
+        return Role(entry.role, entry.country, entry.role in LEADER_ROLES)
     return None

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
 
+from transforms.datelines import dateline_end
+
 # Speech and writing verbs, by surface form (the pipeline runs without a lemmatizer).
 _CUE_LEMMAS = {
     "say": "say said says saying",
@@ -293,7 +295,16 @@ def subject_of(verb: Token) -> Token | None:
 
 
 def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
-    """Token range of a speaker noun phrase: left modifiers + head, never its appositive/relative clause."""
+    """Token range of a speaker noun phrase: left modifiers + head, never its appositive/relative clause.
+
+    A title whose apposition is a name ("Spain's prime minister, Pedro Sanchez, said") gives the name.
+    """
+    if head.pos_ == "NOUN":
+        for child in head.rights:
+            if child.dep_ == "appos" and child.pos_ == "PROPN" and child.ent_type_ == "PERSON" and child.i < hi:
+                head = child
+                lo = max(lo, child.left_edge.i)
+                break
     start = head.i
     for child in head.lefts:
         if child.dep_ in ("compound", "amod", "det", "poss", "nmod", "flat", "punct", "case", "nummod"):
@@ -353,6 +364,14 @@ class _DocView:
                 starts[p_idx] = i
             ends[p_idx] = i + 1
         self.para_tok = list(zip(starts, ends))
+        # First token after each paragraph's wire dateline ("MADRID (AFP) -"), else its first token.
+        self.body_tok = []
+        for (c_start, c_end), (t_start, t_end) in zip(paragraphs, self.para_tok):
+            body = dateline_end(self.text, c_start, c_end)
+            k = t_start
+            while body > c_start and k < t_end and doc[k].idx < body:
+                k += 1
+            self.body_tok.append(k)
         self.quote_tok: list[tuple[int, int]] = []
         for span in spans:
             char_span = doc.char_span(span.start, span.end, alignment_mode="expand")
@@ -418,12 +437,36 @@ def _speaker_like(token: Token) -> bool:
         token.lower_ in ("he", "she", "they", "i", "we"))
 
 
-def _speaker_of(view: _DocView, verb: Token, lo: int, hi: int) -> tuple[int, int] | None:
+def _subject_past_dateline(view: _DocView, verb: Token, lo: int) -> tuple[Token | None, int]:
+    """(subject of the verb, lowest speaker token) with a wire dateline skipped."""
+    body = view.body_tok[view.para_of[verb.i]]
+    lo = max(lo, body) if body <= verb.i else lo
     subject = subject_of(verb)
+    if subject is not None and subject.i < lo <= verb.i and view.para_of[subject.i] == view.para_of[verb.i]:
+        subject = _past_dateline(view.doc, subject, lo, verb.i)
+    return subject, lo
+
+
+def _speaker_of(view: _DocView, verb: Token, lo: int, hi: int) -> tuple[int, int] | None:
+    subject, lo = _subject_past_dateline(view, verb, lo)
     if subject is not None and not view.in_quote[subject.i] and lo <= subject.i < hi and subject.ent_type_ not in (
             "DATE", "TIME"):
         return speaker_tokens(subject, lo, hi)
     return _prev_token_speaker(view.doc, verb, lo, hi)
+
+
+def _past_dateline(doc: Doc, subject: Token, lo: int, verb_i: int) -> Token | None:
+    """The parser made the dateline's city the subject ('MADRID (AFP) - Spanish Prime Minister
+    Pedro Sanchez ... called'): the real subject is its apposition after the dateline, else the
+    first name or noun heading a phrase between the dateline and the verb."""
+    for child in subject.children:
+        if child.dep_ == "appos" and lo <= child.i < verb_i:
+            return child
+    for token in doc[lo:verb_i]:
+        if token.pos_ in ("PROPN", "NOUN", "PRON") and not (lo <= token.head.i < verb_i and token.dep_ in (
+                "compound", "amod", "poss", "nmod", "flat")):
+            return token
+    return None
 
 
 def _sentence_start_before(doc: Doc, view: _DocView, lo: int, a: int) -> int:
@@ -523,8 +566,8 @@ def find_attributions(doc: Doc, paragraphs: list[tuple[int, int]] | None = None,
         end_par_end = view.para_tok[view.para_of[b - 1]][1]
         next_quote = view.quote_tok[q_index + 1][0] if q_index + 1 < len(spans) else len(doc)
         prev_quote_end = view.quote_tok[q_index - 1][1] if q_index else 0
-        lo = max(p_start, prev_quote_end)
-        sent_lo = _sentence_start_before(doc, view, lo, a)
+        lo = max(view.body_tok[view.para_of[a]], prev_quote_end)
+        sent_lo = _sentence_start_before(doc, view, lo, a) if lo < a else a
         lead_text = doc[sent_lo:a].text.strip()
         confidence = 0.6 if span.recovered else 0.9
         if lead_text and lead_text[-1] not in ":,":
@@ -643,10 +686,10 @@ def _reported_speech(doc: Doc, view: _DocView, used_cues: set[int],
             c_end -= 1
         if c_end - c_start < 3:
             continue
-        subject = subject_of(token)
+        subject, s_lo = _subject_past_dateline(view, token, p_start)
         speaker = None
         if subject is not None and not (c_start <= subject.i < c_end):
-            speaker = speaker_tokens(subject, p_start, p_end)
+            speaker = speaker_tokens(subject, s_lo, p_end)
         if speaker is None:
             continue
         start_char = doc[c_start].idx

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from transforms.entities import TITLE_WORDS, Mention
+from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, surname_forms
 from transforms.leaders import Gazetteer, Role, _match_role
 from transforms.quotes import Attribution, QuoteSpan
 
@@ -94,7 +94,8 @@ class SpeakerResolver:
                 if g:
                     self.gender[m.canonical] = g
         self.mention_starts = [m.start for m in mentions]
-        self.surnames = {m.canonical.split()[-1]: m.canonical for m in mentions if m.label == "PERSON"}
+        self.surnames = {form: m.canonical for m in mentions if m.label == "PERSON"
+                         for form in surname_forms(m.canonical.split()[-1])}
         # (position, name, (span text, start, end)) of the last resolved speaker
         self.last: tuple[int, str, tuple[str, int, int]] | None = None
         self.last_direct: tuple[int, str | None, tuple[str, int, int]] | None = None
@@ -151,8 +152,12 @@ class SpeakerResolver:
         return None
 
     def _unrecognised_name(self, span) -> str | None:
-        """A proper-name run the NER missed ("said Adrian Mapp"): its last PROPN run, titles dropped."""
-        tokens = [t for t in span if t.pos_ == "PROPN" and t.lower_ not in TITLE_WORDS]
+        """A proper-name run the NER missed ("said Adrian Mapp", "de la Cruz said"): its last
+        PROPN run with the name particles inside it, titles dropped."""
+        tokens = [t for t in span if (t.pos_ == "PROPN" or t.lower_ in NAME_PARTICLES)
+                  and t.lower_ not in TITLE_WORDS]
+        while tokens and tokens[-1].lower_ in NAME_PARTICLES:
+            tokens.pop()
         if not tokens:
             return None
         run = [tokens[-1]]
@@ -161,7 +166,12 @@ class SpeakerResolver:
                 break
             run.insert(0, t)
         name = " ".join(t.text for t in run)
-        return self.surnames.get(name, name)
+        if name in self.surnames:
+            return self.surnames[name]
+        for full in self.surnames.values():  # "de la Cruz" after "Maria de la Cruz"
+            if full.endswith(" " + name):
+                return full
+        return name
 
     def resolve(self, att: Attribution) -> ResolvedSpeaker:
         doc = self.doc

@@ -25,7 +25,7 @@ import re
 import unicodedata
 
 # A statement is known by its first sentence; shorter ones take the next sentence too.
-LEAD_WORDS = 5
+LEAD_WORDS = 3
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?\u2026]+(?=[\s\"'\u201d\u2019)\]]|$)")
 _DOUBLE_MARKS = "\"\u201c\u201d\u201e\u00ab\u00bb"
