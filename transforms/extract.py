@@ -37,6 +37,7 @@ class QuoteRecord:
     confidence: float
     speaker_start: int | None = None
     speaker_end: int | None = None
+    speaker_kind: str | None = None  # person | organisation, when known
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,7 +90,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
             is_leadership=bool(role and role.is_leader),
             statement_id=statement_id(quote_text, speaker.name),
             confidence=round(min(1.0, max(0.0, speaker.confidence)), 3),
-            speaker_start=speaker.start, speaker_end=speaker.end))
+            speaker_start=speaker.start, speaker_end=speaker.end, speaker_kind=speaker.kind))
     return DocumentExtraction(doc_id, quotes, summarise(mentions))
 
 

@@ -46,6 +46,16 @@ rishi keir justin benjamin recep narendra kim david james robert michael william
 mark jeff jim tom frank harry peter andrew rex jerome scott pete marco antony lloyd
 """.split())
 _DETERMINERS = frozenset("the a an this that his her their its our".split())
+# Head nouns of an organisation mentioned by description ("the company said in a statement").
+ORG_NOUNS = frozenset("""
+company firm group ministry department agency government bank office organisation organization
+party campaign committee council commission administration authority authorities army military
+police embassy court union association corporation institute foundation board regulator carrier
+airline club team network broadcaster newspaper service station hospital university school
+federation league alliance coalition cabinet parliament secretariat fund watchdog movement
+""".split())
+_ORG_LABELS = frozenset(("ORG", "GPE", "NORP", "FAC"))
+PERSON, ORGANISATION = "person", "organisation"
 
 
 @dataclass
@@ -55,6 +65,7 @@ class ResolvedSpeaker:
     start: int | None  # character offsets of the speaker span
     end: int | None
     confidence: float
+    kind: str | None = None  # person | organisation, when known
 
 
 def _gender(mention: Mention, doc: Doc) -> str | None:
@@ -86,6 +97,8 @@ class SpeakerResolver:
 
         self.mentions = mentions
         self.persons = [m for m in mentions if m.label == "PERSON" and not inside_quote(m.start)]
+        self.orgs = [m for m in mentions if m.label in ("ORG",) and not inside_quote(m.start)]
+        self.org_starts = [m.start for m in self.orgs]
         self.person_starts = [m.start for m in self.persons]
         self.gender: dict[str, str] = {}
         for m in mentions:
@@ -99,6 +112,8 @@ class SpeakerResolver:
         # (position, name, (span text, start, end)) of the last resolved speaker
         self.last: tuple[int, str, tuple[str, int, int]] | None = None
         self.last_direct: tuple[int, str | None, tuple[str, int, int]] | None = None
+        self.last_kind: str | None = None
+        self.last_direct_kind: str | None = None
 
     def _paragraph(self, pos: int) -> int:
         return bisect.bisect_right(self.paragraph_starts, pos) - 1
@@ -126,7 +141,8 @@ class SpeakerResolver:
                     break
                 fallback = fallback or m
             k -= 1
-        if self.last is not None and self.last[0] < before and self.gender.get(self.last[1], wanted) == wanted:
+        if self.last is not None and self.last_kind == PERSON and self.last[0] < before and self.gender.get(
+                self.last[1], wanted) == wanted:
             if subject is None or self.last[0] > subject.start:
                 return self.last[1]
         if subject is not None:
@@ -173,6 +189,23 @@ class SpeakerResolver:
                 return full
         return name
 
+    def _organisation(self, head: str | None, before: int) -> str | None:
+        """"the ministry" / "the company" / "it": the organisation named last before the quote
+        (within three paragraphs), one whose name holds the head noun first."""
+        k = bisect.bisect_left(self.org_starts, before) - 1
+        window_start = self.paragraph_starts[max(0, self._paragraph(before) - 3)]
+        fallback = None
+        while k >= 0 and self.orgs[k].start >= window_start:
+            m = self.orgs[k]
+            if head is not None and head in m.text.lower():
+                return m.canonical
+            fallback = fallback or m
+            k -= 1
+        if head is None and self.last is not None and self.last_kind == ORGANISATION and (
+                fallback is None or self.last[0] > fallback.start):
+            return self.last[1]
+        return fallback.canonical if fallback else None
+
     def resolve(self, att: Attribution) -> ResolvedSpeaker:
         doc = self.doc
         if att.speaker_start is None:
@@ -182,22 +215,36 @@ class SpeakerResolver:
         before = min(start, att.start)
         mention = self._mention_in(start, end)
         words = [t.lower_ for t in span if t.lower_ not in _DETERMINERS and not t.is_punct]
-        name, confidence = None, att.confidence
+        name, confidence, kind = None, att.confidence, None
         if mention is not None:
             name = mention.canonical
+            kind = PERSON if mention.label == "PERSON" else ORGANISATION if mention.label in _ORG_LABELS else None
         elif len(span) == 1 and span[0].lower_ in _RESOLVABLE_PRONOUNS:
             name = self._pronoun(span[0].lower_, before)
             confidence *= 0.9
+            kind = PERSON
+        elif len(span) == 1 and span[0].lower_ == "it":
+            name = self._organisation(None, before)
+            confidence *= 0.8
+            kind = ORGANISATION if name else None
         elif words and _match_role(words) is not None:
             name = self._role_holder([w for w in words if w not in ("'s", "\u2019s")], before)
             confidence *= 0.9
+            kind = PERSON
+        elif words and words[-1] in ORG_NOUNS and span[-1].pos_ == "NOUN":
+            name = self._organisation(words[-1], before)
+            confidence *= 0.85
+            kind = ORGANISATION
         elif span[-1].pos_ == "PROPN":
             name = self._unrecognised_name(span)
-        if name is not None and (mention is None or mention.label == "PERSON"):
+            kind = PERSON if name and name in self.surnames.values() else None
+        if name is not None and (mention is None or kind is not None):
             self.last = (start, name, (text, start, end))
+            self.last_kind = kind or PERSON  # an unrecognised name is most often a person
         if att.kind == "direct":
             self.last_direct = (att.end, name, (text, start, end))
-        return ResolvedSpeaker(text, name, start, end, confidence)
+            self.last_direct_kind = kind
+        return ResolvedSpeaker(text, name, start, end, confidence, kind)
 
     def _previous_paragraph_subject(self, att: Attribution) -> ResolvedSpeaker:
         """Weakest guess for a quote with no cue and no earlier speaker: the person the
@@ -209,7 +256,7 @@ class SpeakerResolver:
             while k >= 0 and self.persons[k].start >= lo:
                 m = self.persons[k]
                 if m.is_subject:
-                    return ResolvedSpeaker(m.text, m.canonical, m.start, m.end, att.confidence * 0.5)
+                    return ResolvedSpeaker(m.text, m.canonical, m.start, m.end, att.confidence * 0.5, PERSON)
                 k -= 1
         return ResolvedSpeaker(None, None, None, None, att.confidence * 0.5)
 
@@ -234,4 +281,4 @@ class SpeakerResolver:
                 k += 1
         self.last_direct = (att.end, name, (text, start, end))
         # The speaker span is the mention that introduced this speech.
-        return ResolvedSpeaker(text, name, start, end, att.confidence)
+        return ResolvedSpeaker(text, name, start, end, att.confidence, self.last_direct_kind)
