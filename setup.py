@@ -12,7 +12,9 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*",
                                     "connectors", "connectors.*"]),
-    package_data={"transforms": ["data/*.yaml", "data/*.csv"], "connectors.feeds": ["*.json"]},
+    # data/*.txt + data/*.json: the trained LightGBM models, their cards and the cue lexicon.
+    package_data={"transforms": ["data/*.yaml", "data/*.csv", "data/*.txt", "data/*.json"],
+                  "connectors.feeds": ["*.json"]},
     # Ranges here; exact versions in constraints.txt, which `make` installs with.
     install_requires=[
         "apache-beam>=2.60,<3",
@@ -37,6 +39,8 @@ setup(
         "tqdm>=4.66,<5",
         # C CRC32C: kafka-python otherwise checks every record batch in pure Python.
         "crc32c>=2.3,<3",
+        # The speaker, quote and reported-speech models (transforms/data/*_model.txt).
+        "lightgbm>=4.5,<5",
     ],
     extras_require={
         # The local stack's S3 server and the test tools.

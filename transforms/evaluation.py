@@ -39,7 +39,8 @@ themselves (issue 17):
   characters). Several predicted pieces may match one gold (``"A," he said, "B"`` is one
   PolNeAR attribution). Precision = share of predictions that match some gold of the set;
   recall = share of gold matched by some prediction.
-* **Speaker**: scored on every matched prediction whose gold (the one sharing most characters)
+* **Speaker**: scored on every matched prediction whose gold (of those it matches, the most
+  similar one: shared characters / characters of both; for nested attributions the innermost)
   has a Source that is not a bare pronoun. Right when the resolved name (``speaker_name``,
   else the speaker as written) shares a content word with the gold Source's text. No speaker
   = wrong.
@@ -303,11 +304,15 @@ def score_document_b(gold: GoldDocument, extraction: DocumentExtraction, direct_
     found = set()
     for quote in preds:
         matches = [(_matches_b((quote.start, quote.end), g.content), k) for k, g in enumerate(golds)]
-        best, k = max(matches, default=(0, -1))
-        if best <= 0:
+        matched = [(amount, k) for amount, k in matches if amount > 0]
+        if not matched:
             continue
         score.correct_predictions += 1
-        found.update(j for amount, j in matches if amount > 0)
+        found.update(k for _, k in matched)
+        # The gold whose span is most like the prediction's (shared / union): for nested
+        # attributions ('"...," X said, according to the Post') the innermost one.
+        length = quote.end - quote.start
+        _, k = max((amount / (length + _length(golds[j].content) - amount), j) for amount, j in matched)
         source = " ".join(gold.text[s:e] for s, e in golds[k].source)
         if golds[k].source and not _is_bare_pronoun(source):
             score.speaker_total += 1

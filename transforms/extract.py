@@ -14,9 +14,10 @@ from spacy.tokens import Doc
 
 from transforms.batching import budget_batches
 from transforms.entities import EntityRecord, find_mentions, summarise
+from transforms.extraction_models import ExtractionModels
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
 from transforms.nlp import load_nlp
-from transforms.quotes import find_attributions, find_quote_spans, paragraph_bounds
+from transforms.quotes import find_attributions_and_rest, find_quote_spans, paragraph_bounds
 from transforms.speakers import SpeakerResolver
 from transforms.statement_identity import statement_id
 
@@ -67,15 +68,22 @@ def _as_date(value) -> dt.date | None:
         return None
 
 
-def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = None) -> DocumentExtraction:
-    """Rules over one parsed document (no re-parsing)."""
+def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = None,
+                models: ExtractionModels | None = None) -> DocumentExtraction:
+    """Rules and the shipped models over one parsed document (no re-parsing).
+
+    ``models``: the learned layer (``ExtractionModels.default()`` when None;
+    ``ExtractionModels.off()`` for the rules alone).
+    """
     gazetteer = gazetteer or default_gazetteer()
+    models = models or ExtractionModels.default()
     day = _as_date(date)
     text = doc.text
     paragraphs = paragraph_bounds(text)
     mentions = find_mentions(doc)
     roles = article_roles(doc, mentions)
-    attributions = find_attributions(doc, paragraphs, text)
+    attributions, rest = find_attributions_and_rest(doc, paragraphs, text)
+    attributions = models.apply(doc, text, mentions, attributions, rest)
     resolver = SpeakerResolver(doc, mentions, find_quote_spans(text, paragraphs), roles, gazetteer, day, paragraphs)
     quotes = []
     for att in attributions:

@@ -305,8 +305,8 @@ def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str]
             continue
         phrase = [t for t in token.subtree if t.i <= token.right_edge.i]
         role = role_of_phrase(doc, phrase, gpe_at) if len(phrase) <= 10 else None
-        if role is None or not role.is_leader:
-            continue
+        if role is None or not role.is_leader or role.country is None:
+            continue  # only a qualified title ("the chief of the IMF", "Kenya's finance minister")
         sentence = token.sent
         limit = sentence.end
         if limit < len(doc):

@@ -299,6 +299,11 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
 
     A title whose apposition is a name ("Spain's prime minister, Pedro Sanchez, said") gives the name.
     """
+    if head.lower_ in ("who", "that", "which") and head.head.dep_ == "relcl" and head.head.head.i < head.i:
+        head = head.head.head  # "Arianna Gil, 22, who helped found the group": the antecedent
+        lo = min(lo, head.left_edge.i)
+    if head.text.isupper() and len(head.text) <= 3 and head.i > 0 and doc_text_before(head) in ("-", "("):
+        head = head.head if head.head.i != head.i else head  # "(R-OH)" after a name: the name
     if head.pos_ == "NOUN":
         for child in head.rights:
             if child.dep_ == "appos" and child.pos_ == "PROPN" and child.ent_type_ == "PERSON" and child.i < hi:
@@ -317,16 +322,22 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
     return max(start, lo), min(end, hi)
 
 
+def doc_text_before(token: Token) -> str:
+    return token.doc[token.i - 1].text if token.i > 0 else ""
+
+
 def _prev_token_speaker(doc: Doc, verb: Token, lo: int, hi: int) -> tuple[int, int] | None:
     """Fallback when the parse has no subject: a name/pronoun next to the cue ('Clinton, exasperated, responded')."""
     for j in range(verb.i - 1, max(lo, verb.i - 6) - 1, -1):
         token = doc[j]
-        if token.pos_ in ("PROPN", "PRON") and token.lower_ not in ("it", "that", "this", "what", "who"):
+        if token.pos_ in ("PROPN", "PRON") and token.lower_ not in ("it", "that", "this", "what", "who") and (
+                token.ent_type_ not in ("DATE", "TIME")):
             return speaker_tokens(token, lo, hi)
         if token.pos_ not in ("ADV", "ADJ", "PUNCT", "AUX", "PART"):
             break
     j = verb.i + 1
-    if lo <= j < hi and doc[j].pos_ == "PROPN":  # '"...," said Bolton' with a broken parse
+    if lo <= j < hi and doc[j].pos_ == "PROPN" and doc[j].ent_type_ not in ("DATE", "TIME"):
+        # '"...," said Bolton' with a broken parse (never 'said Wednesday')
         return speaker_tokens(doc[j], lo, hi)
     return None
 
@@ -550,11 +561,26 @@ def _direct_cue(view: _DocView, span: QuoteSpan, a: int, b: int, sent_lo: int, l
 def find_attributions(doc: Doc, paragraphs: list[tuple[int, int]] | None = None,
                       text: str | None = None) -> list[Attribution]:
     """Direct, mixed and indirect attributions, in text order (``text``: ``doc.text``, if at hand)."""
+    return find_attributions_and_rest(doc, paragraphs, text)[0]
+
+
+@dataclass
+class RuleOutput:
+    """What the rules leave for the learned layer: the doc view and the quote spans no rule used."""
+
+    view: "_DocView | None"
+    leftover: list[tuple[QuoteSpan, int, int]]  # (span, first token, end token)
+
+
+def find_attributions_and_rest(doc: Doc, paragraphs: list[tuple[int, int]] | None = None,
+                               text: str | None = None) -> tuple[list[Attribution], RuleOutput]:
+    """``find_attributions`` plus the quote spans that no attribution covers (candidates for
+    ``transforms.quote_model``)."""
     text = doc.text if text is None else text
     paragraphs = paragraph_bounds(text) if paragraphs is None else paragraphs
     spans = find_quote_spans(text, paragraphs)
     if not len(doc) or not paragraphs:
-        return []
+        return [], RuleOutput(None, [])
     view = _DocView(doc, paragraphs, spans, text)
     used_cues: set[int] = set()
     direct: list[Attribution] = []
@@ -593,7 +619,10 @@ def find_attributions(doc: Doc, paragraphs: list[tuple[int, int]] | None = None,
         direct.append(attribution)
     reported = _reported_speech(doc, view, used_cues, partial)
     reported += _according_to_clauses(doc, view, used_cues)
-    return sorted(direct + reported, key=lambda att: att.start)
+    found = sorted(direct + reported, key=lambda att: att.start)
+    leftover = [(span, a, b) for span, (a, b) in zip(spans, view.quote_tok)
+                if b > a and not any(att.start < span.end and att.end > span.start for att in found)]
+    return found, RuleOutput(view, leftover)
 
 
 def _according_to_clauses(doc: Doc, view: _DocView, used_cues: set[int]) -> list[Attribution]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, surname_forms
-from transforms.leaders import Gazetteer, Role, _match_role
+from transforms.leaders import _FORMER, Gazetteer, Role, _match_role
 from transforms.quotes import Attribution, QuoteSpan
 
 _MALE = frozenset("he him his himself".split())
@@ -55,6 +55,9 @@ airline club team network broadcaster newspaper service station hospital univers
 federation league alliance coalition cabinet parliament secretariat fund watchdog movement
 """.split())
 _ORG_LABELS = frozenset(("ORG", "GPE", "NORP", "FAC"))
+# Heads that stand for whichever organisation the article is about ("the company said").
+_GENERIC_ORG_NOUNS = frozenset("company firm corporation group organisation organization carrier airline "
+                               "business conglomerate retailer lender insurer manufacturer".split())
 PERSON, ORGANISATION = "person", "organisation"
 
 
@@ -151,8 +154,8 @@ class SpeakerResolver:
 
     def _role_holder(self, words: list[str], before: int) -> str | None:
         found = _match_role(words)
-        if found is None:
-            return None
+        if found is None or any(w in _FORMER for w in words):
+            return None  # "the former president" is not the article's president
         role = found[0]
         head = role.split()[-1]
         k = bisect.bisect_left(self.person_starts, before) - 1
@@ -191,7 +194,8 @@ class SpeakerResolver:
 
     def _organisation(self, head: str | None, before: int) -> str | None:
         """"the ministry" / "the company" / "it": the organisation named last before the quote
-        (within three paragraphs), one whose name holds the head noun first."""
+        (within three paragraphs): one whose name holds the head noun ("the ministry" ->
+        "Ministry of Defence"); a generic head ("the company", "it") takes the last one named."""
         k = bisect.bisect_left(self.org_starts, before) - 1
         window_start = self.paragraph_starts[max(0, self._paragraph(before) - 3)]
         fallback = None
@@ -201,6 +205,8 @@ class SpeakerResolver:
                 return m.canonical
             fallback = fallback or m
             k -= 1
+        if head is not None and head not in _GENERIC_ORG_NOUNS:
+            return None
         if head is None and self.last is not None and self.last_kind == ORGANISATION and (
                 fallback is None or self.last[0] > fallback.start):
             return self.last[1]
