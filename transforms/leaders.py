@@ -144,6 +144,24 @@ def default_gazetteer() -> Gazetteer:
     return load_gazetteer(DEFAULT_GAZETTEER)
 
 
+def _joined_words(tokens) -> tuple[list[str], list[int]]:
+    """Lower-cased words with hyphenated pieces joined ("Secretary", "-", "General" ->
+    "secretary-general"), and how many tokens each word took."""
+    words: list[str] = []
+    sizes: list[int] = []
+    previous = None
+    for t in tokens:
+        attached = previous is not None and previous.idx + len(previous) == t.idx
+        previous = t
+        if words and attached and (t.text == "-" or words[-1].endswith("-")):
+            words[-1] += t.lower_
+            sizes[-1] += 1
+        else:
+            words.append(t.lower_)
+            sizes.append(1)
+    return words, sizes
+
+
 def _match_role(words: list[str]) -> tuple[str, int] | None:
     """Longest known role that is a suffix of ``words``; returns (role, words used)."""
     for n in range(min(5, len(words)), 0, -1):
@@ -190,7 +208,14 @@ def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str]) -> Role | None:
     tokens = [t for t in tokens if not t.is_space]
     while tokens and (tokens[-1].is_punct or tokens[-1].lower_ in ("'s", "\u2019s")):
         tokens = tokens[:-1]
-    words = [t.lower_ for t in tokens]
+    words, sizes = _joined_words(tokens)
+    if len(words) != len(tokens):  # keep one token per word below: re-split on the joined words
+        merged = []
+        k = 0
+        for size in sizes:
+            merged.append(tokens[k + size - 1])
+            k += size
+        tokens = merged
     if not words or any(w in _FORMER for w in words):
         return None
     found = _match_role(words)
@@ -224,20 +249,23 @@ def _country_before(doc: Doc, i: int, gpe_at: dict[int, str]) -> str | None:
 
 def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | None:
     """"Iran's Supreme Leader Ali Khamenei", "IMF chief Kristalina Georgieva"."""
-    words: list[str] = []
+    tokens: list = []
     j = mention.tok_start - 1
-    while j >= 0 and len(words) < 5:
+    while j >= 0 and len(tokens) < 7:
         token = doc[j]
         if token.is_punct and token.text != "-" or token.ent_type_ in ("GPE", "NORP") and token.lower_ not in ARTICLE_ROLES:
             break
-        if not (token.text[:1].isupper() or token.lower_ in ARTICLE_ROLES or token.lower_ == "of"):
+        if not (token.text[:1].isupper() or token.lower_ in ARTICLE_ROLES or token.lower_ in ("of", "-")):
             break
-        words.insert(0, token.lower_)
+        tokens.insert(0, token)
         j -= 1
+    words, sizes = _joined_words(tokens)
     found = _match_role(words)
     if found is None:
         return None
-    role, used = found
+    role, used_words = found
+    used = sum(sizes[len(sizes) - used_words:])
+    words = [t.lower_ for t in tokens]
     before = mention.tok_start - used - 1
     if before >= 0 and doc[before].lower_ in _FORMER:
         return None
