@@ -20,6 +20,7 @@ import yaml
 from spacy.tokens import Doc
 
 from transforms.entities import Mention
+from transforms.quotes import tokens_with_lower
 
 DEFAULT_GAZETTEER = Path(__file__).with_name("data") / "leaders.yaml"
 PLACES = Path(__file__).with_name("data") / "places.yaml"
@@ -236,6 +237,8 @@ def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str]) -> Role | None:
 
 
 _DETERMINER_WORDS = frozenset(("the", "a", "an"))
+# Last words of the roles: a subject phrase can only name a role if its head is one of them.
+_ROLE_HEADS = frozenset(role.split()[-1] for role in ARTICLE_ROLES) | {"head", "chief"}
 
 
 def _country_before(doc: Doc, i: int, gpe_at: dict[int, str]) -> str | None:
@@ -328,17 +331,22 @@ def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str]
     told reporters": a role phrase as the subject of a sentence, and the next person the article
     names (in that sentence or the next) who has no role of their own, are one person."""
     persons = [m for m in mentions if m.label == "PERSON"]
-    for token in doc:
-        if token.dep_ not in ("nsubj", "nsubjpass") or token.pos_ != "NOUN" or token.ent_type_:
+    for token in tokens_with_lower(doc, _ROLE_HEADS):
+        if token.dep_ not in ("nsubj", "nsubjpass") or token.pos_ != "NOUN" or (
+                token.ent_type_):
             continue
         phrase = [t for t in token.subtree if t.i <= token.right_edge.i]
         role = role_of_phrase(doc, phrase, gpe_at) if len(phrase) <= 10 else None
         if role is None or not role.is_leader or role.country is None:
             continue  # only a qualified title ("the chief of the IMF", "Kenya's finance minister")
-        sentence = token.sent
-        limit = sentence.end
-        if limit < len(doc):
-            limit = doc[limit].sent.end
+        # End of the next sentence (Token.sent would scan the whole doc).
+        limit, ends = token.i + 1, 0
+        while limit < len(doc) and ends < 2:
+            if doc[limit].is_sent_start:
+                ends += 1
+                if ends == 2:
+                    break
+            limit += 1
         for m in persons:
             if m.tok_start <= token.right_edge.i or m.tok_start >= limit:
                 continue

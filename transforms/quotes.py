@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from spacy.attrs import LOWER
 from spacy.tokens import Doc, Token
 
 from transforms.datelines import dateline_end
@@ -126,6 +127,7 @@ _DIRECT_ONLY = frozenset({"continue", "post", "agree", "read", "chant", "sing", 
                           "go", "interject", "mutter", "whisper", "quote", "yell", "scream", "shout",
                           "muse", "fume", "boom", "echo", "mock", "scoff", "snap", "gush", "thunder",
                           "wonder", "put", "elaborate"})
+_INDIRECT_FORMS = tuple(f for f, lemma in CUE_FORMS.items() if lemma not in _DIRECT_ONLY)
 # Cues whose content is an object/infinitive rather than a that-clause.
 _OBJECT_CUES = frozenset({"urge", "accuse", "warn", "demand", "promise", "vow", "pledge", "deny",
                           "ask", "caution", "charge"})
@@ -350,6 +352,19 @@ def _according_to(doc: Doc, lo: int, hi: int) -> tuple[Token, tuple[int, int]] |
                     return doc[j], speaker_tokens(child, j + 2, hi)
             return doc[j], (j + 2, min(j + 3, hi))
     return None
+
+
+def tokens_with_lower(doc: Doc, forms) -> list[Token]:
+    """Tokens whose lower-case form is one of ``forms``, found on the doc's arrays: a Python
+    loop over every token (a Token object each) costs more than the rules that follow."""
+    import numpy
+
+    if not len(doc):
+        return []
+    strings = doc.vocab.strings
+    wanted = numpy.array([strings.add(f) for f in forms], dtype=numpy.uint64)
+    lowers = doc.to_array(LOWER)
+    return [doc[int(i)] for i in numpy.nonzero(numpy.isin(lowers, wanted))[0]]
 
 
 class _DocView:
@@ -628,8 +643,8 @@ def find_attributions_and_rest(doc: Doc, paragraphs: list[tuple[int, int]] | Non
 def _according_to_clauses(doc: Doc, view: _DocView, used_cues: set[int]) -> list[Attribution]:
     """'Sales fell, according to the report': the rest of the sentence is the content."""
     out = []
-    for token in doc:
-        if token.lower_ != "according" or token.i in used_cues or view.in_quote[token.i]:
+    for token in tokens_with_lower(doc, ("according",)):
+        if token.i in used_cues or view.in_quote[token.i]:
             continue
         if token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
             continue
@@ -697,7 +712,7 @@ def _reported_speech(doc: Doc, view: _DocView, used_cues: set[int],
                      partial: list[tuple[QuoteSpan, int, int]]) -> list[Attribution]:
     out: list[Attribution] = []
     claimed: set[tuple[int, int]] = set()
-    for token in doc:
+    for token in tokens_with_lower(doc, _INDIRECT_FORMS):
         if view.in_quote[token.i] or token.i in used_cues:
             continue
         lemma = _cue_lemma(token)

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from spacy.attrs import LOWER, POS
+from spacy.parts_of_speech import NOUN, VERB
 from spacy.tokens import Doc, Token
 
 from transforms.quotes import (CUE_FORMS, _DIRECT_ONLY, Attribution, RuleOutput, _DocView,
@@ -48,6 +50,33 @@ def cue_lexicon() -> dict[str, tuple[int, int]]:
     """word form -> (times inside an annotated cue, times seen as a verb or noun) on PolNeAR train."""
     raw = json.loads(LEXICON.read_text(encoding="utf-8"))
     return {form: (int(v[0]), int(v[1])) for form, v in raw["forms"].items()}
+
+
+@functools.lru_cache(maxsize=4)
+def _never_cues(vocab_id: int, lexicon_id: int) -> "object":
+    """Hashes of the forms seen at least MIN_SEEN times and never inside an annotated cue."""
+    import numpy
+
+    vocab, lexicon = _REGISTRY[vocab_id], _REGISTRY[lexicon_id]
+    return numpy.array(sorted(vocab.strings.add(form) for form, (cue, seen) in lexicon.items()
+                              if seen >= MIN_SEEN and cue == 0), dtype=numpy.uint64)
+
+
+_REGISTRY: dict[int, object] = {}
+
+
+def _verbs_and_nouns(doc: Doc, lexicon: dict[str, tuple[int, int]]) -> list[Token]:
+    """Verb and noun tokens whose form is not a frequent never-cue ("is", "had", "make"),
+    selected on the doc's arrays (no Python loop over every token)."""
+    import numpy
+
+    if not len(doc):
+        return []
+    _REGISTRY[id(doc.vocab)], _REGISTRY[id(lexicon)] = doc.vocab, lexicon
+    never = _never_cues(id(doc.vocab), id(lexicon))
+    array = doc.to_array([LOWER, POS])
+    keep = numpy.isin(array[:, 1], (VERB, NOUN)) & ~numpy.isin(array[:, 0], never)
+    return [doc[int(i)] for i in numpy.nonzero(keep)[0]]
 
 
 @dataclass
@@ -96,15 +125,13 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
     used = {att.cue.i for att in attributions if att.cue is not None}
     spans = [(att.start, att.end) for att in attributions]
     out = []
-    for token in doc:
+    for token in _verbs_and_nouns(doc, lexicon):
         if token.i in used or view.in_quote[token.i]:
             continue
         is_noun = token.pos_ == "NOUN"
-        if not (token.pos_ == "VERB" or is_noun and token.lower_ in lexicon):
+        if is_noun and token.lower_ not in lexicon:
             continue
         count_cue, count_all = lexicon.get(token.lower_, (0, 0))
-        if count_all >= MIN_SEEN and count_cue == 0:
-            continue  # a frequent word never annotated as a cue ("is", "had", "make")
         found = _complement(token)
         if found is None:
             continue

@@ -78,16 +78,38 @@ class CandidateBuilder:
         for m in self.mentions:
             for k in range(m.tok_start, m.tok_end):
                 self.label_at[k] = m
-        self.extra: list[tuple[int, int]] = []  # pronouns and nominal subjects outside quotes
-        for token in doc:
-            if view.in_quote[token.i] or token.i in self.label_at:
+        self._extra: dict[int, list[tuple[int, int]]] = {}  # paragraph -> pronouns, nominal subjects
+        self._static_cache: dict[tuple[int, int], tuple] = {}
+        self.person_starts = [m.tok_start for m in self.mentions if m.label == "PERSON"]
+        self._sent: dict[int, int] = {}  # token -> sentence number, filled per paragraph
+
+    def _paragraph(self, p: int) -> list[tuple[int, int]]:
+        """Pronouns and nominal subjects outside quotes of paragraph p; numbers its sentences."""
+        found = self._extra.get(p)
+        if found is not None:
+            return found
+        doc, view = self.doc, self.view
+        p_start, p_end = view.para_tok[p]
+        found = []
+        number = p_start  # sentence numbers only need to differ within a paragraph window
+        for token in doc[p_start:p_end]:
+            i = token.i
+            if token.is_sent_start:
+                number = i
+            self._sent[i] = number
+            if view.in_quote[i] or i in self.label_at:
                 continue
             if token.pos_ == "PRON" and token.lower_ in ("he", "she", "they", "it", "i", "we"):
-                self.extra.append((token.i, token.i + 1))
+                found.append((i, i + 1))
             elif token.dep_ in ("nsubj", "nsubjpass") and token.pos_ == "NOUN":
-                p_start, p_end = view.para_tok[view.para_of[token.i]]
-                self.extra.append(speaker_tokens(token, p_start, p_end))
-        self.extra.sort()
+                found.append(speaker_tokens(token, p_start, p_end))
+        self._extra[p] = found
+        return found
+
+    def sentence(self, i: int) -> int:
+        if i not in self._sent:
+            self._paragraph(self.view.para_of[i])
+        return self._sent[i]
 
     def candidates(self, att: Attribution, a: int, b: int, previous: tuple[int, int] | None
                    ) -> list[SpeakerCandidate]:
@@ -101,8 +123,8 @@ class CandidateBuilder:
             # Places and nationalities speak only through the rules ("Israel said"), never as a guess.
             if lo <= m.tok_start < hi and not (a <= m.tok_start < b) and m.label in ("PERSON", "ORG"):
                 spans[(m.tok_start, m.tok_end)] = m.label
-        for start, end in self.extra:
-            if view.para_of[start] == view.para_of[a] or view.para_of[start] == view.para_of[b - 1]:
+        for p in {view.para_of[a], view.para_of[b - 1]}:
+            for start, end in self._paragraph(p):
                 if not (a <= start < b):
                     spans.setdefault((start, end), None)
         rule = (att.speaker_start, att.speaker_end) if att.speaker_start is not None else None
@@ -114,19 +136,20 @@ class CandidateBuilder:
         if not spans:
             return []
         cue = att.cue
-        q_sent = doc[a].sent
-        cue_sent = cue.sent if cue is not None else None
+        sentence = self.sentence
+        q_sent = sentence(a)
+        cue_sent = sentence(cue.i) if cue is not None else None
+        cue_i = cue.i if cue is not None else -1
         ordered = sorted(spans)
         before = [s for s in ordered if s[1] <= a]
-        person_starts = [m.tok_start for m in self.mentions if m.label == "PERSON"]
+        rank = {span: len(before) - k for k, span in enumerate(before)}
+        person_starts = self.person_starts
+        shared = [float(rule is not None), float(_KIND_CODE.get(att.kind, 0)), float(cue is not None),
+                  float(cue is not None and cue_i >= b), float(att.continues_previous)]
         out = []
         for (start, end) in ordered:
-            label = spans[(start, end)]
-            head = doc[end - 1]
-            for t in doc[start:end]:
-                if t.head.i < start or t.head.i >= end:
-                    head = t
-                    break
+            static = self._static(start, end, spans[(start, end)])
+            head_i, head_head_i = static[0], static[1]
             if end <= a:
                 distance = a - end
             elif start >= b:
@@ -135,36 +158,57 @@ class CandidateBuilder:
                 distance = 0
             is_rule = rule is not None and start < rule[1] and end > rule[0]
             is_prev = previous is not None and start < previous[1] and end > previous[0]
-            mention = self.label_at.get(end - 1)
-            words = [t.lower_ for t in doc[start:end]]
-            role_like = any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))
             between_lo, between_hi = (end, a) if end <= a else (b, start)
             persons_between = sum(1 for p in person_starts if between_lo <= p < between_hi)
-            prev_tok = doc[start - 1].lower_ if start > 0 else ""
-            rank_before = len(before) - before.index((start, end)) if (start, end) in before else 0
             out.append(SpeakerCandidate(start, end, [
-                float(is_rule), float(rule is not None), float(_KIND_CODE.get(att.kind, 0)),
-                float(cue is not None), float(cue is not None and cue.i >= b),
-                float(att.continues_previous),
-                float(_type_code(doc, start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
-                float(role_like), float(head.dep_ in ("nsubj", "nsubjpass")),
-                float(cue is not None and head.head.i == cue.i),
-                float(head.head.lower_ in CUE_FORMS and head.head.i != head.i),
-                float(_DEP_CODE.get(head.dep_, 0)),
+                float(is_rule), *shared,
+                static[2], static[3], static[4], static[5],
+                float(cue is not None and head_head_i == cue_i),
+                static[6], static[7],
                 float(distance if end <= a else -distance if start >= b else 0),
                 math.log1p(distance), float(end <= a),
-                float(doc[start].sent.start == q_sent.start),
-                float(cue_sent is not None and doc[start].sent.start == cue_sent.start),
-                float(para - view.para_of[start]),
-                float(rank_before), float(persons_between), float(is_prev),
-                math.log1p(self.count.get(mention.canonical, 0) if mention is not None else 0),
-                float(prev_tok in ("told", "by", "to", "asked", "with")),
-                float(start == view.para_tok[view.para_of[start]][0] or start == view.body_tok[view.para_of[start]]),
+                float(sentence(start) == q_sent),
+                float(cue_sent is not None and sentence(start) == cue_sent),
+                float(para - static[8]),
+                float(rank.get((start, end), 0)), float(persons_between), float(is_prev),
+                static[9], static[10], static[11],
                 float(len(spans)),
-                float(abs(cue.i - start)) if cue is not None else -1.0,
-                float(head.pos_ == "PROPN"), float(end - start), float(att.confidence),
+                float(abs(cue_i - start)) if cue is not None else -1.0,
+                static[12], float(end - start), float(att.confidence),
             ]))
         return out
+
+    def _static(self, start: int, end: int, label: str | None) -> tuple:
+        """Features of a candidate span that do not depend on the attribution (cached)."""
+        key = (start, end)
+        found = self._static_cache.get(key)
+        if found is not None:
+            return found
+        doc, view = self.doc, self.view
+        head = doc[end - 1]
+        for t in doc[start:end]:
+            if t.head.i < start or t.head.i >= end:
+                head = t
+                break
+        governor = head.head
+        words = [t.lower_ for t in doc[start:end]]
+        mention = self.label_at.get(end - 1)
+        p = view.para_of[start]
+        found = (
+            head.i, governor.i,
+            float(_type_code(doc, start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
+            float(any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))),
+            float(head.dep_ in ("nsubj", "nsubjpass")),
+            float(governor.lower_ in CUE_FORMS and governor.i != head.i),
+            float(_DEP_CODE.get(head.dep_, 0)),
+            p,
+            math.log1p(self.count.get(mention.canonical, 0) if mention is not None else 0),
+            float(start > 0 and doc[start - 1].lower_ in ("told", "by", "to", "asked", "with")),
+            float(start == view.para_tok[p][0] or start == view.body_tok[p]),
+            float(head.pos_ == "PROPN"),
+        )
+        self._static_cache[key] = found
+        return found
 
 
 def token_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -172,45 +216,60 @@ def token_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return (span.start, span.end) if span is not None else (0, 0)
 
 
+def rule_is_sure(doc: Doc, att: Attribution) -> bool:
+    """The rules named the speaker outright: a cue with a proper-name subject or a named entity."""
+    if att.speaker_start is None or att.cue is None:
+        return False
+    head = doc[att.speaker_end - 1]
+    return head.pos_ == "PROPN" and head.ent_type_ in ("PERSON", "ORG")
+
+
 def choose_speakers(doc: Doc, view: _DocView, mentions: list[Mention], attributions: list[Attribution],
                     model, margin: float) -> int:
     """Move attributions to the model's speaker where it beats the rule's by ``margin``.
 
-    Returns how many attributions changed speaker. ``model.scores(rows)`` gives one
-    probability per candidate row.
+    Only attributions whose rule speaker is not a named person or organisation next to a
+    cue are re-ranked (elsewhere the rules are right ~96 % of the time on PolNeAR train),
+    and all their candidates are scored in one call. Returns how many changed speaker.
     """
     if not attributions or view is None:
         return 0
     builder = CandidateBuilder(doc, view, mentions)
-    previous: tuple[int, int] | None = None
+    previous: tuple[int, int] | None = None  # the rules' previous speaker span
     previous_end = 0  # token end of the last direct quote
-    changed = 0
+    groups: list[tuple[Attribution, list[SpeakerCandidate]]] = []
     for att in attributions:
         a, b = token_range(doc, att.start, att.end)
         if b <= a:
             continue
-        if att.continues_previous and previous is not None and _continues(builder, previous_end, a):
-            # News convention: a quotation paragraph with no cue goes on with the previous
-            # speaker when nobody else was named since; the rules keep that case.
-            pass
-        else:
+        continues = att.continues_previous and previous is not None and _continues(builder, previous_end, a)
+        # News convention: a quotation paragraph with no cue goes on with the previous speaker
+        # when nobody else was named since; the rules keep that case, and the sure ones.
+        if not continues and not rule_is_sure(doc, att):
             candidates = builder.candidates(att, a, b, previous)
             if candidates:
-                scores = model.scores([c.features for c in candidates])
-                best = max(range(len(candidates)), key=scores.__getitem__)
-                rule_score = max((s for c, s in zip(candidates, scores) if c.features[0]), default=None)
-                choice = candidates[best]
-                # With no rule speaker the resolver still has a fallback (the previous paragraph's
-                # subject): the model replaces it only when it is more likely right than not.
-                if not choice.features[0] and (scores[best] - rule_score >= margin if rule_score is not None
-                                               else scores[best] >= max(0.5, margin)):
-                    att.speaker_start, att.speaker_end = choice.start, choice.end
-                    att.continues_previous = False
-                    changed += 1
+                groups.append((att, candidates))
         if att.speaker_start is not None:
             previous = (att.speaker_start, att.speaker_end)
         if att.kind == "direct":
             previous_end = b
+    if not groups:
+        return 0
+    scores = model.scores([c.features for _, candidates in groups for c in candidates])
+    changed = k = 0
+    for att, candidates in groups:
+        group_scores = scores[k:k + len(candidates)]
+        k += len(candidates)
+        best = max(range(len(candidates)), key=group_scores.__getitem__)
+        rule_score = max((s for c, s in zip(candidates, group_scores) if c.features[0]), default=None)
+        choice = candidates[best]
+        # With no rule speaker the resolver still has a fallback (the previous paragraph's
+        # subject): the model replaces it only when it is more likely right than not.
+        if not choice.features[0] and (group_scores[best] - rule_score >= margin if rule_score is not None
+                                       else group_scores[best] >= max(0.5, margin)):
+            att.speaker_start, att.speaker_end = choice.start, choice.end
+            att.continues_previous = False
+            changed += 1
     return changed
 
 
