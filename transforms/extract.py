@@ -104,8 +104,12 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
 
 def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | None = None,
                       batch_size: int = 32, gazetteer: Gazetteer | None = None,
-                      batch_chars: int | None = None) -> Iterator[DocumentExtraction]:
+                      batch_chars: int | None = None,
+                      models: ExtractionModels | None = None) -> Iterator[DocumentExtraction]:
     """Parse ``(id, text, date or None)`` triples in batches and yield one extraction each.
+
+    ``models``: the learned layer (default: the shipped models; ``ExtractionModels.off()``
+    for the rules alone).
 
     With ``batch_chars`` a batch also ends before its texts pass that many characters: spaCy's
     memory follows the characters in flight (transforms/batching.py). The Beam pipeline hands
@@ -113,11 +117,12 @@ def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | N
     """
     nlp = nlp or load_nlp()
     gazetteer = gazetteer or default_gazetteer()
+    models = models or ExtractionModels.default()
     if batch_chars:
         for batch in budget_batches(docs, batch_size, batch_chars, _text_chars):
-            yield from _extract_batches(batch, nlp, len(batch), gazetteer)
+            yield from _extract_batches(batch, nlp, len(batch), gazetteer, models)
     else:
-        yield from _extract_batches(docs, nlp, batch_size, gazetteer)
+        yield from _extract_batches(docs, nlp, batch_size, gazetteer, models)
 
 
 def _text_chars(doc: tuple[str, str, object]) -> int:
@@ -125,7 +130,7 @@ def _text_chars(doc: tuple[str, str, object]) -> int:
 
 
 def _extract_batches(docs: Iterable[tuple[str, str, object]], nlp: Language, batch_size: int,
-                     gazetteer: Gazetteer) -> Iterator[DocumentExtraction]:
+                     gazetteer: Gazetteer, models: ExtractionModels) -> Iterator[DocumentExtraction]:
     stream = ((text, (doc_id, date)) for doc_id, text, date in docs)
     for doc, (doc_id, date) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
-        yield extract_doc(doc_id, doc, date, gazetteer)
+        yield extract_doc(doc_id, doc, date, gazetteer, models)

@@ -69,3 +69,102 @@ def test_dev_split_loads_one_annotator_per_article():
     for doc in docs[:10]:
         for att in doc.attributions:
             assert all(0 <= s < e <= len(doc.text) for s, e in att.content)
+
+
+# ---------------------------------------------------------------- definition (b)
+
+from transforms.evaluation import (Scores, content_words, evaluate_by, holds_double_mark,  # noqa: E402
+                                   score_document_b, score_polnear)
+
+TEXT_B = ('"We will win," Smith said. "And win big."\n'
+          'Jones, the senator, said taxes were "far too high" this year.\n'
+          'He said the plan would fail.\n'
+          "The report said sales fell.")
+
+
+def _at(words, occurrence=0):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = TEXT_B.index(words, start + 1)
+    return start, start + len(words)
+
+
+def _t(name, kind, *pieces):
+    return f"{name}\t{kind} " + ";".join(f"{a} {b}" for a, b in pieces) + "\tx\n"
+
+
+ANN_B = (_t("T1", "Content", _at('"We will win,"'), _at('"And win big."')) + _t("T2", "Source", _at("Smith"))
+         + "E1\tAttribution:T2 Content:T1 Source:T2\n"
+         + _t("T3", "Source", _at("Jones")) + _t("T4", "Content", _at('taxes were "far too high" this year'))
+         + "E2\tAttribution:T3 Content:T4 Source:T3\n"
+         + _t("T5", "Source", _at("He")) + _t("T6", "Content", _at("the plan would fail"))
+         + "E3\tAttribution:T5 Content:T6 Source:T5\n"
+         + _t("T7", "Source", _at("The report")) + _t("T8", "Content", _at("sales fell"))
+         + "E4\tAttribution:T7 Content:T8 Source:T7\n")
+
+
+def quote_b(start, end, name=None, speaker=None):
+    return QuoteRecord(start, end, TEXT_B[start:end], "direct", "said", speaker, name, None, None, False, "x", 0.9)
+
+
+def test_holds_double_mark_and_content_words():
+    assert holds_double_mark('taxes were "far too high"') and holds_double_mark("''Lock her up''")
+    assert holds_double_mark("\u201cyes\u201d") and not holds_double_mark("it's the senator's view")
+    assert content_words("the State Department's spokesman") == {"state", "department", "spokesman"}
+    assert content_words("he") == set()
+
+
+def test_definition_b_counts_pieces_half_overlap_and_content_word_speakers():
+    gold = GoldDocument("d", TEXT_B, None, read_ann(ANN_B, TEXT_B))
+    said_sales = _at("said sales fell")
+    extraction = DocumentExtraction("d", [
+        quote_b(*_at('"We will win,"'), "John Smith"),  # first piece of E1, speaker shares "smith"
+        quote_b(*_at('"And win big."'), "Smith"),       # second piece of the same gold: also a match
+        quote_b(*_at('"far too high"'), "Jones"),       # inside E2: the shorter span fully shared
+        quote_b(*_at("the plan would fail"), "Bill Jones"),  # E3's source is a bare pronoun: not scored
+        quote_b(*said_sales, None, "the report"),       # 10 of 15 shared >= half of the gold's 10
+        quote_b(*_at(", said tax"), "Jones"),           # 3 of 10 shared with E2: below half of 10
+    ])
+    every = Score()
+    score_document_b(gold, extraction, False, every)
+    assert (every.predicted, every.correct_predictions, every.gold, every.found_gold) == (6, 5, 4, 4)
+    # speakers: Smith x2, Jones, "the report" (no resolved name: the mention as written) -> all right
+    assert (every.speaker_total, every.speaker_correct) == (4, 4)
+    direct = Score()
+    score_document_b(gold, extraction, True, direct)
+    # direct gold = contents holding a double mark (E1, E2); direct predictions likewise
+    assert (direct.gold, direct.found_gold, direct.predicted, direct.correct_predictions) == (2, 2, 3, 3)
+
+
+def test_definition_b_wrong_speaker_and_no_speaker_are_wrong():
+    gold = GoldDocument("d", TEXT_B, None, read_ann(ANN_B, TEXT_B))
+    extraction = DocumentExtraction("d", [quote_b(0, 14, "Jane Doe"), quote_b(27, 41, None)])
+    every = Score()
+    score_document_b(gold, extraction, False, every)
+    assert (every.speaker_total, every.speaker_correct) == (2, 0)
+
+
+def test_definition_a_is_unchanged_by_b():
+    gold = GoldDocument("d", TEXT_B, None, read_ann(ANN_B, TEXT_B))
+    extraction = DocumentExtraction("d", [quote_b(*_at(", said tax"), "Jones")])
+    assert evaluate_by([gold], [extraction], "a")["all"].correct_predictions == 1  # any overlap counts
+    assert evaluate_by([gold], [extraction], "b")["all"].correct_predictions == 0
+    with pytest.raises(ValueError):
+        evaluate_by([gold], [extraction], "c")
+
+
+def test_score_polnear_calls_pred_fn_once_with_triples():
+    gold = GoldDocument("d", TEXT_B, "2016-01-01", read_ann(ANN_B, TEXT_B))
+    calls = []
+
+    def pred_fn(docs):
+        docs = list(docs)
+        calls.append(docs)
+        return [DocumentExtraction(doc_id, [quote_b(0, 14, "Smith")]) for doc_id, _, _ in docs]
+
+    scores = score_polnear(pred_fn, golds=[gold])
+    assert isinstance(scores, Scores) and scores.definition == "b" and scores.documents == 1
+    assert calls == [[("d", TEXT_B, "2016-01-01")]]
+    assert scores.all.correct_predictions == 1 and scores.direct.found_gold == 1
+    with pytest.raises(ValueError):
+        score_polnear(lambda docs: [], golds=[gold])

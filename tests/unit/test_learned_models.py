@@ -1,0 +1,56 @@
+"""The shipped models: loaded from package data, checked against the code's features, and used."""
+import json
+from pathlib import Path
+
+import pytest
+
+from transforms.extract import extract_documents
+from transforms.extraction_models import ExtractionModels
+from transforms.learned import DATA, ModelMismatch, load_model
+from transforms.nlp import load_nlp
+from transforms.quote_model import QUOTE_FEATURES
+from transforms.reported_model import REPORTED_FEATURES
+from transforms.speaker_model import SPEAKER_FEATURES
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+@pytest.mark.parametrize("name, features", [("quote_model", QUOTE_FEATURES), ("speaker_model", SPEAKER_FEATURES),
+                                            ("reported_model", REPORTED_FEATURES)])
+def test_shipped_models_have_cards_and_match_the_code(name, features):
+    card = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    assert card["features"] == list(features)
+    assert card["script"] == "bench/train_models.py" and card["version"] >= 1
+    assert (DATA / f"{name}.txt").stat().st_size < 400_000  # small enough to ship
+    model = load_model(name, features)
+    [p] = model.scores([[0.0] * len(features)])
+    assert 0.0 <= p <= 1.0
+
+
+def test_a_model_trained_on_other_features_fails_loudly(tmp_path):
+    for suffix in (".txt", ".json"):
+        (tmp_path / f"quote_model{suffix}").write_text((DATA / f"quote_model{suffix}").read_text())
+    with pytest.raises(ModelMismatch):
+        load_model("quote_model", QUOTE_FEATURES[:-1], data_dir=Path(tmp_path))
+
+
+def _quotes(nlp, text, models):
+    [result] = extract_documents([("t", text, "2025-01-28")], nlp=nlp, models=models)
+    return result.quotes
+
+
+def test_the_quote_model_keeps_a_partial_quote_the_rules_leave(nlp):
+    text = 'Opposition leader Kemi Badenoch called the attack "cowardly".'
+    assert not any("cowardly" in q.text for q in _quotes(nlp, text, ExtractionModels.off()))
+    assert any("cowardly" in q.text for q in _quotes(nlp, text, ExtractionModels.default()))
+
+
+def test_the_reported_model_adds_attributions_beyond_speech_verbs(nlp):
+    text = "Christie endorsed Trump on Friday, and polls show that voters are tired of the race."
+    off = _quotes(nlp, text, ExtractionModels.off())
+    on = _quotes(nlp, text, ExtractionModels.default())
+    assert len(on) > len(off)
+    assert any("voters are tired of the race" in q.text for q in on)
