@@ -61,6 +61,7 @@ QUOTES = pa.schema([
     ("speaker_name", pa.string()),
     ("speaker_role", pa.string()),
     ("speaker_country", pa.string()),
+    ("speaker_kind", pa.string()),
     ("is_leadership", pa.bool_()),
     ("confidence", pa.float32()),
     ("url", pa.string()),
