@@ -1,27 +1,43 @@
-"""PolNeAR dev (84 articles): the reported quote-extraction quality.
+"""PolNeAR dev (84 articles): the reported quote-extraction quality, by both definitions.
 
-Definitions of direct quotes, matching and speaker accuracy: transforms/evaluation.py.
+Definitions (a) and (b): transforms/evaluation.py. The models were selected on a held-out
+part of PolNeAR train (bench/train_models.py); dev was scored once at the end and these
+floors sit just under what it gave (bench/RESULTS.md), so a regression fails here.
 """
 from pathlib import Path
 
 import pytest
 
-from transforms.evaluation import evaluate, load_split
+from transforms.evaluation import load_split, score_polnear
 from transforms.extract import extract_documents
 from transforms.nlp import load_nlp
 
 POLNEAR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "polnear"
 
+pytestmark = [pytest.mark.quality,
+              pytest.mark.skipif(not (POLNEAR / "dev").is_dir(), reason=f"PolNeAR not found at {POLNEAR}")]
 
-@pytest.mark.quality
-@pytest.mark.skipif(not (POLNEAR / "dev").is_dir(), reason=f"PolNeAR not found at {POLNEAR}")
-def test_polnear_dev_quality():
+
+@pytest.fixture(scope="module")
+def scores():
     golds = load_split(POLNEAR, "dev")
     extractions = list(extract_documents(((g.name, g.text, g.date) for g in golds), nlp=load_nlp()))
-    scores = evaluate(golds, extractions)
-    direct, every = scores["direct"], scores["all"]
-    assert len(golds) == 84
-    assert direct.f1 >= 0.85
-    assert direct.speaker_accuracy >= 0.92
-    assert every.recall >= 0.50
-    assert every.speaker_accuracy >= 0.89
+    return {d: score_polnear(lambda docs: extractions, definition=d, golds=golds) for d in "ab"}
+
+
+def test_polnear_dev_definition_a(scores):
+    a = scores["a"]
+    assert a.documents == 84
+    assert a.direct.f1 >= 0.92
+    assert a.direct.speaker_accuracy >= 0.93
+    assert a.all.recall >= 0.70 and a.all.precision >= 0.90
+    assert a.all.speaker_accuracy >= 0.83
+
+
+def test_polnear_dev_definition_b(scores):
+    b = scores["b"]
+    assert b.direct.f1 >= 0.95  # issue 17 asks >= 0.93
+    assert b.all.recall >= 0.70 and b.all.precision >= 0.90  # issue 17 asks R >= 0.65 at P >= 0.90
+    # Issue 17 asks >= 0.95: not reached (0.879 direct, 0.858 all on the final code; bench/RESULTS.md).
+    assert b.direct.speaker_accuracy >= 0.86
+    assert b.all.speaker_accuracy >= 0.84
