@@ -225,7 +225,7 @@ def main() -> int:
     r_best = None
     for params in PARAMS:
         booster = train([f for f, _ in r_fit], [y for _, y in r_fit], params)
-        for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+        for threshold in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85):
             reported = Model("reported_model", {"threshold": threshold, "features": list(REPORTED_FEATURES)},
                              booster)
             scores = score(held_golds, held_docs, ExtractionModels(quote=quote, reported=reported))["b"]["all"]
@@ -243,7 +243,7 @@ def main() -> int:
     best = None
     for params in PARAMS:
         booster = train([f for f, _ in fit], [y for _, y in fit], params)
-        for margin in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
+        for margin in (0.0, 0.1, 0.2, 0.3):
             speaker = Model("speaker_model", {"threshold": margin, "features": list(SPEAKER_FEATURES)}, booster)
             scores = score(held_golds, held_docs, ExtractionModels(quote=quote, speaker=speaker, reported=reported))
             accuracy = scores["b"]["direct"]["speaker_accuracy"] + scores["b"]["all"]["speaker_accuracy"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spacy.attrs import LOWER
+from spacy.attrs import IDX, LOWER
 from spacy.tokens import Doc, Token
 
 from transforms.datelines import dateline_end
@@ -375,16 +375,17 @@ class _DocView:
         self.doc = doc
         # Doc.text re-joins every token on each access: take it once.
         self.text = doc.text if text is None else text
-        self.para_of = [0] * len(doc)
         self.para_tok: list[tuple[int, int]] = []
         self.in_quote = bytearray(len(doc))
-        p, n_par = 0, len(paragraphs)
+        n_par = len(paragraphs)
         starts = [0] * n_par
         ends = [0] * n_par
-        for token in doc:
-            while p + 1 < n_par and token.idx >= paragraphs[p + 1][0]:
-                p += 1
-            self.para_of[token.i] = p
+        # Paragraph of every token from the token offsets (no Python loop over Token objects).
+        import numpy
+
+        offsets = doc.to_array(IDX).astype(numpy.int64)
+        firsts = numpy.array([start for start, _ in paragraphs[1:]], dtype=numpy.int64)
+        self.para_of = numpy.searchsorted(firsts, offsets, side="right").tolist()
         for i, p_idx in enumerate(self.para_of):
             if i == 0 or self.para_of[i - 1] != p_idx:
                 starts[p_idx] = i

@@ -29,6 +29,9 @@ _KIND_CODE = {"direct": 0, "mixed": 1, "indirect": 2}
 _DEP_CODE = {"nsubj": 1, "nsubjpass": 2, "pobj": 3, "dobj": 4, "appos": 5, "poss": 6, "compound": 7,
              "dative": 8, "conj": 9, "attr": 10, "ROOT": 11}
 _WINDOW_PARAGRAPHS = 2
+# Candidates kept per attribution: the nearest before the quote and after it (plus the rule's
+# and the previous speaker's spans). Farther ones are almost never the source and cost time.
+NEAREST_BEFORE, NEAREST_AFTER = 6, 3
 
 SPEAKER_FEATURES = (
     "is_rule", "rule_has_speaker", "kind", "has_cue", "cue_after_quote", "continues_previous",
@@ -128,6 +131,11 @@ class CandidateBuilder:
                 if not (a <= start < b):
                     spans.setdefault((start, end), None)
         rule = (att.speaker_start, att.speaker_end) if att.speaker_start is not None else None
+        if rule is not None:
+            spans.setdefault(rule, self.label_at[rule[1] - 1].label if rule[1] - 1 in self.label_at else None)
+        before_quote = sorted((s for s in spans if s[1] <= a), key=lambda s: a - s[1])[:NEAREST_BEFORE]
+        after_quote = sorted((s for s in spans if s[0] >= b), key=lambda s: s[0] - b)[:NEAREST_AFTER]
+        spans = {s: spans[s] for s in before_quote + after_quote}
         if rule is not None:
             spans.setdefault(rule, self.label_at[rule[1] - 1].label if rule[1] - 1 in self.label_at else None)
         if previous is not None:
