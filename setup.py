@@ -30,6 +30,13 @@ setup(
         "boto3>=1.34,<2",
         "duckdb>=1.1,<2",
         "duckdb-extension-httpfs>=1.1,<2",
+        # Iceberg tables over the same Parquet files (connectors/iceberg_*.py); compaction uses
+        # pyiceberg's snapshot producer directly, so the minor version is pinned.
+        "pyiceberg[sql-sqlite]>=0.12,<0.13",
+        # `newsbeam query` over Iceberg: DuckDB's iceberg extension (and the avro one it reads
+        # manifests with) from wheels, like httpfs, so nothing is downloaded at run time.
+        "duckdb-extension-iceberg>=1.1,<2",
+        "duckdb-extension-avro>=1.1,<2",
         "pydantic>=2.6,<3",
         # Environment overrides, `_FILE` variables and the secrets directory (pipeline/config.py).
         "pydantic-settings>=2.6,<3",

@@ -78,6 +78,24 @@ class AlertsFailed(OperatorError):
     exit_code = 6
 
 
+class CatalogError(OperatorError):
+    """The Iceberg catalog (iceberg: section) did not answer, refused, or holds a table newsbeam
+    cannot register into. The plain Parquet layout and its manifests are written; the offsets are
+    not committed, so the next run registers the same runs (docs/schema.md, *Iceberg tables*)."""
+
+    exit_code = 8
+
+
+class CatalogUnavailable(CatalogError):
+    """The catalog could not be reached, or refused a call (credentials, rights, a lost commit race
+    retried too often); names the catalog."""
+
+
+class TableSchemaConflict(CatalogError):
+    """An Iceberg table has a column whose type differs from newsbeam's (connectors/tables.py):
+    newsbeam only ever adds columns, so someone changed the table by hand."""
+
+
 def _classes() -> list[type[OperatorError]]:
     out, todo = [], [OperatorError]
     while todo:

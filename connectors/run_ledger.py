@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -159,6 +160,12 @@ def _manifest_objects(settings: s3.S3Settings) -> list[dict]:
 
 def committed_runs(settings: s3.S3Settings) -> set[str]:
     return {o["Key"].rsplit("/", 1)[-1].removesuffix(".json") for o in _manifest_objects(settings)}
+
+
+def committed_run_times(settings: s3.S3Settings) -> dict[str, datetime]:
+    """Committed runs and when S3 stored their manifests (S3's clock, aware UTC)."""
+    return {o["Key"].rsplit("/", 1)[-1].removesuffix(".json"): o["LastModified"]
+            for o in _manifest_objects(settings)}
 
 
 def latest_manifest(settings: s3.S3Settings) -> tuple[int, RunManifest | None]:

@@ -81,6 +81,17 @@ def check_reachable(s: S3Settings) -> None:
         raise S3Unavailable(f"S3 unreachable at {describe_endpoint(s)}: {_reason(exc)}") from None
 
 
+def server_time(s: S3Settings):
+    """S3's clock (the Date of a signed response): what manifests' LastModified is measured by."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        headers = client(s).head_bucket(Bucket=s.bucket)["ResponseMetadata"]["HTTPHeaders"]
+        return parsedate_to_datetime(headers["date"])
+    except Exception as exc:
+        raise S3Unavailable(f"S3 unreachable at {describe_endpoint(s)}: {_reason(exc)}") from None
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{type(exc).__name__}: {text}"

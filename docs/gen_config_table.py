@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from connectors.alerts.config import AlertsConfig  # noqa: E402
 from connectors.feeds.settings import PollSettings  # noqa: E402
+from connectors.iceberg_config import IcebergConfig  # noqa: E402
 from connectors.kafka_config import KafkaConfig  # noqa: E402
 from connectors.s3_config import S3Config  # noqa: E402
 from pipeline.config import Config, NlpConfig, PipelineConfig  # noqa: E402
@@ -34,7 +35,7 @@ START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("kafka", KafkaConfig), ("s3", S3Config), ("pipeline", PipelineConfig), ("nlp", NlpConfig),
-    ("feeds", PollSettings), ("alerts", AlertsConfig)]
+    ("feeds", PollSettings), ("alerts", AlertsConfig), ("iceberg", IcebergConfig)]
 # the whole configuration is exactly these sections
 assert [(n, Config.model_fields[n].annotation) for n, _ in SECTIONS] == SECTIONS, "Config sections changed"
 
@@ -91,6 +92,14 @@ MEANING = {
     "alerts.max_backoff_seconds": "longest retry delay",
     "alerts.max_retry_after_seconds": "a longer Retry-After leaves the delivery for the next run",
     "alerts.timeout_seconds": "seconds per delivery request",
+    "iceberg.catalog": "Iceberg catalog every committed run is registered in: `none` (off: only the plain Parquet layout), `sql` (an SQLite file on this host; local and single-host use), `rest` (an Iceberg REST catalog), `glue` (AWS Glue Data Catalog); docs/schema.md, *Iceberg tables*",
+    "iceberg.sqlite_path": "`sql` only: the catalog's SQLite file (one writer at a time); null = `newsbeam-iceberg.sqlite3`",
+    "iceberg.uri": "`rest` only (and required there): the catalog's base URL",
+    "iceberg.namespace": "namespace (Glue: database) of the five tables",
+    "iceberg.location": "where newsbeam creates its tables (their metadata and compacted files); null = `s3://<bucket>/<prefix>/_iceberg`",
+    "iceberg.properties": "passed to pyiceberg's catalog unchanged: REST `credential`, `token`, `warehouse`, `scope`; Glue `glue.region`, `glue.id`; `s3.*` override what comes from `s3:`",
+    "iceberg.target_file_mb": "`newsbeam compact` writes files of about this size",
+    "iceberg.snapshot_retention_hours": "`newsbeam compact` expires snapshots whose runs were committed longer ago than this (time travel reaches this far back)",
 }
 
 
@@ -103,6 +112,8 @@ def type_name(annotation) -> str:
         return "list"
     if origin is dict:
         return "mapping"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
     if annotation is SecretStr:
         return "secret str"
     return getattr(annotation, "__name__", str(annotation))

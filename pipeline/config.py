@@ -2,7 +2,8 @@
 
 Each section's model lives with the code that owns it: `kafka:` connectors/kafka_config.py,
 `s3:` connectors/s3_config.py, `feeds:` connectors/feeds/settings.py, `alerts:`
-connectors/alerts/config.py; `pipeline:` and `nlp:` are defined here.
+connectors/alerts/config.py, `iceberg:` connectors/iceberg_config.py; `pipeline:` and `nlp:` are
+defined here.
 
 Sources, later wins:
   built-in defaults < YAML file (`--config` or NEWSBEAM_CONFIG)
@@ -29,6 +30,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 from connectors.alerts.config import AlertsConfig
 from connectors.errors import ConfigError
 from connectors.feeds.settings import PollSettings
+from connectors.iceberg_config import IcebergConfig
 from connectors.kafka_config import KafkaConfig
 from connectors.s3_config import S3Config
 from transforms.nlp import DEFAULT_BATCH_CHARS
@@ -104,6 +106,7 @@ class Config(BaseSettings):
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     feeds: PollSettings = Field(default_factory=PollSettings)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    iceberg: IcebergConfig = Field(default_factory=IcebergConfig)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

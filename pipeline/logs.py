@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, TextIO
 
 REDACTED = "***"
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|KEY", re.IGNORECASE)
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 # Shorter values are too likely to occur in ordinary text ("1", "true") to be replaced safely.
 MIN_SECRET_LENGTH = 6
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
