@@ -1,6 +1,8 @@
 """DuckDB over the Parquet tables on S3, for the demo, `newsbeam query` and tests.
 
-The httpfs extension comes from the `duckdb-extension-httpfs` wheel, so no download at run time.
+The httpfs extension comes from the `duckdb-extension-httpfs` wheel, and the iceberg extension
+(with the avro extension it reads manifests with) from `duckdb-extension-iceberg` and
+`duckdb-extension-avro`, so nothing is downloaded at run time.
 """
 from __future__ import annotations
 
@@ -10,16 +12,29 @@ from urllib.parse import urlparse
 from connectors.s3 import S3Settings
 
 
-def _httpfs_path() -> Path:
-    import duckdb
-    import duckdb_extension_httpfs
+def _extension_path(name: str) -> Path:
+    """The extension file shipped in the `duckdb-extension-<name>` wheel for this DuckDB."""
+    import importlib
 
-    found = sorted(Path(duckdb_extension_httpfs.__file__).parent.glob(
-        f"extensions/v{duckdb.__version__}/httpfs.duckdb_extension"))
+    import duckdb
+
+    package = importlib.import_module(f"duckdb_extension_{name}")
+    found = sorted(Path(package.__file__).parent.glob(
+        f"extensions/v{duckdb.__version__}/{name}.duckdb_extension"))
     if not found:
-        raise RuntimeError(f"no httpfs extension for DuckDB {duckdb.__version__} in "
-                           "duckdb-extension-httpfs; install the matching version (make install does)")
+        raise RuntimeError(f"no {name} extension for DuckDB {duckdb.__version__} in "
+                           f"duckdb-extension-{name}; install the matching version (make install does)")
     return found[0]
+
+
+def _httpfs_path() -> Path:
+    return _extension_path("httpfs")
+
+
+def load_iceberg(con) -> None:
+    """DuckDB's iceberg extension; it needs avro loaded first (else it tries a download)."""
+    for name in ("avro", "iceberg"):
+        con.execute(f"LOAD '{_extension_path(name)}'")
 
 
 def connect(s: S3Settings):
@@ -55,6 +70,25 @@ def table_view_sql(s: S3Settings, table: str) -> str:
     """A view reading one table with its dt partition column (hive_partitioning)."""
     return (f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
             f"'{table_glob(s, table)}', hive_partitioning = true, union_by_name = true)")
+
+
+def iceberg_view_sql(table: str, metadata_location: str) -> str:
+    """A view over one Iceberg table as committed now (its current snapshot's metadata file),
+    with `dt` computed like the plain layout's partition column (the UTC date of fetched_at), so
+    the same queries work on both."""
+    return (f"CREATE OR REPLACE VIEW {table} AS SELECT *, CAST(timezone('UTC', fetched_at) AS DATE) AS dt "
+            f"FROM iceberg_scan({_sql(metadata_location)})")
+
+
+def connect_with_iceberg_views(s: S3Settings, metadata: dict[str, str | None]):
+    """Connection with one view per Iceberg table that exists (``metadata``: table -> its
+    current metadata file, from the catalog)."""
+    con = connect(s)
+    load_iceberg(con)
+    present = {t for t, location in metadata.items() if location}
+    for t in sorted(present):
+        con.execute(iceberg_view_sql(t, metadata[t]))
+    return con, present
 
 
 def connect_with_views(s: S3Settings, tables: list[str]):

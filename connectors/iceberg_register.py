@@ -27,10 +27,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from connectors import run_ledger, s3
 from connectors.errors import CatalogError, CatalogUnavailable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +102,18 @@ class Registered:
 
 
 def register_committed(catalog, ss: s3.S3Settings, tables: tuple[str, ...] = run_ledger.ALL_TABLES,
-                       run_times: Mapping[str, datetime] | None = None) -> list[Registered]:
+                       run_times: Mapping[str, datetime] | None = None,
+                       schemas: Mapping[str, "pa.Schema"] | None = None) -> list[Registered]:
     """Registers every committed run each table does not hold yet; returns what was added.
-    ``catalog`` is an open `connectors.iceberg_catalog.Catalog` (as writer)."""
+    ``catalog`` is an open `connectors.iceberg_catalog.Catalog` (as writer); ``schemas``
+    (table -> Arrow schema) default to connectors/tables.py's, which the tables are brought up to."""
     run_times = dict(run_times if run_times is not None else run_ledger.committed_run_times(ss))
     manifests: dict[str, run_ledger.RunManifest] = {}
     out = []
     for name in tables:
         done = Registered(name)
-        table = catalog.table(name)
+        schema = (schemas or {}).get(name)
+        table = catalog.table(name, schema)
         for _ in range(10_000):  # bounded: each pass registers up to MAX_RUNS_PER_COMMIT runs
             batch = pending_runs(run_times, registered_runs(table_summaries(table)), horizon(table))
             if not batch:
@@ -116,7 +122,7 @@ def register_committed(catalog, ss: s3.S3Settings, tables: tuple[str, ...] = run
             for run_id in batch:
                 if run_id not in manifests:
                     manifests[run_id] = _read_manifest(ss, run_id)
-            table = _commit(catalog, ss, name, [manifests[r] for r in batch], run_times, done)
+            table = _commit(catalog, ss, name, [manifests[r] for r in batch], run_times, done, schema)
         out.append(done)
     return out
 
@@ -130,13 +136,13 @@ def _read_manifest(ss: s3.S3Settings, run_id: str) -> run_ledger.RunManifest:
 
 
 def _commit(catalog, ss: s3.S3Settings, name: str, batch: list[run_ledger.RunManifest],
-            run_times: Mapping[str, datetime], done: Registered):
+            run_times: Mapping[str, datetime], done: Registered, schema=None):
     """One snapshot adding the batch's files of this table; retried on a lost commit race after
     reloading the table (the winner may have registered some of the same runs)."""
     from pyiceberg.exceptions import CommitFailedException
 
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
-        table = catalog.table(name)
+        table = catalog.table(name, schema)
         registered = registered_runs(table_summaries(table))
         cut = horizon(table)
         todo = [m for m in batch if m.run_id not in registered and (cut is None or run_times[m.run_id] >= cut)]
@@ -157,7 +163,7 @@ def _commit(catalog, ss: s3.S3Settings, name: str, batch: list[run_ledger.RunMan
                 raise CatalogError(f"{exc}; a file a manifest lists is missing from S3 (deleted by "
                                    "hand?): restore it, or remove the run's manifest") from None
             raise
-        table = catalog.table(name)
+        table = catalog.table(name, schema)
         done.runs += [m.run_id for m in todo]
         done.files += len(files)
         done.rows += sum(f.rows for f in files)

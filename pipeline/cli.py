@@ -5,7 +5,8 @@ Configuration: --config FILE (or NEWSBEAM_CONFIG) plus NEWSBEAM_<SECTION>__<KEY>
 overrides; `newsbeam config check` validates it and probes Kafka, S3, alerts and the spaCy
 model; see docs/operations.md. --config, -v and --log-format may come before or after the
 subcommand. Exit status: 0 ok, 1 run failed, 2 configuration or usage, 3 Kafka unavailable,
-4 S3 unavailable, 5 another run holds the lock, 6 alerts not delivered (data committed).
+4 S3 unavailable, 5 another run holds the lock, 6 alerts not delivered (data committed),
+8 the Iceberg catalog failed (iceberg:, offsets not committed).
 """
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def cmd_run(args, beam_args) -> int:
             print(json.dumps({"status": summary.status, "run_id": summary.run_id, "alerts": summary.alerts,
                               "records": summary.records, "remaining": summary.remaining,
                               "rows": summary.rows, "counters": summary.counters,
-                              "files": summary.files, "manifest": summary.manifest}, indent=2))
+                              "files": summary.files, "manifest": summary.manifest,
+                              "iceberg": summary.iceberg}, indent=2))
 
     try:
         try:
@@ -230,20 +232,39 @@ def cmd_config(args, _extra) -> int:
 def cmd_query(args, _extra) -> int:
     from connectors import duckdb_s3, s3, tables
 
-    ss = s3.S3Settings.from_config(_config(args).s3)
+    config = _config(args)
+    ss = s3.S3Settings.from_config(config.s3)
     import duckdb
 
-    con, present = duckdb_s3.connect_with_views(ss, list(tables.SCHEMAS))
+    if config.iceberg.enabled and not args.files:
+        from pipeline.iceberg import metadata_locations
+
+        con, present = duckdb_s3.connect_with_iceberg_views(ss, metadata_locations(config, ss))
+        source = f"Iceberg tables in {config.iceberg.namespace}"
+    else:
+        con, present = duckdb_s3.connect_with_views(ss, list(tables.SCHEMAS))
+        source = "tables with data"
     try:
         cur = con.execute(args.sql)
     except duckdb.Error as exc:
-        print(f"newsbeam query: {str(exc).splitlines()[0]} (tables with data: "
+        print(f"newsbeam query: {str(exc).splitlines()[0]} ({source}: "
               f"{', '.join(sorted(present)) or 'none yet'})", file=sys.stderr)
         return EXIT_FAILED
     names = [d[0] for d in cur.description]
     print("\t".join(names))
     for row in cur.fetchall():
         print("\t".join("" if v is None else str(v) for v in row))
+    return 0
+
+
+# ----------------------------------------------------------------------------- compact
+def cmd_compact(args, _extra) -> int:
+    from pipeline.iceberg import compact, parse_duration
+
+    config = _config(args)
+    older_than = parse_duration(args.older_than)
+    for result in compact(config, args.table, older_than, dry_run=args.dry_run):
+        print(("dry run: " if args.dry_run else "") + result.line())
     return 0
 
 
@@ -290,6 +311,12 @@ def cmd_demo(args, beam_args) -> int:
     return demo.main(config, beam_args)
 
 
+def _table_names() -> tuple[str, ...]:
+    from connectors.tables import SCHEMAS
+
+    return tuple(SCHEMAS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsbeam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -307,8 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="process new Kafka records into Parquet tables on S3",
                        description="One bounded run: reads what the consumer group has not processed "
                        "(committed offset to the end offset at start), dedups, extracts quotes and "
-                       "entities, writes articles/quotes/entities/rejects Parquet under "
-                       "s3://BUCKET/PREFIX/<table>/dt=YYYY-MM-DD/, then commits the offsets. "
+                       "entities, writes articles/quotes/entities/rejects/duplicates Parquet under "
+                       "s3://BUCKET/PREFIX/<table>/dt=YYYY-MM-DD/ and its manifest, registers the files "
+                       "in the Iceberg tables when iceberg.catalog is set, then commits the offsets. "
                        "Any option not listed here is passed to Apache Beam, e.g. --runner=PrismRunner, "
                        "--direct_num_workers=2, --direct_running_mode=multi_processing, when Beam "
                        "defines it (any PipelineOptions, runner-specific ones included); an option "
@@ -317,8 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "fresh process, so memory stays bounded.",
                        epilog="exit status: 0 done (or nothing to do); 1 failed, 3 Kafka unavailable, "
                        "4 S3 unavailable, 5 another run is going (offsets not committed in all four); "
-                       "6 rows written and offsets committed but alerts not delivered; 2 configuration "
-                       "or an unknown option")
+                       "6 rows written and offsets committed but alerts not delivered; 8 the Iceberg "
+                       "catalog failed (files and manifest written, offsets not committed: the next run "
+                       "registers them); 2 configuration or an unknown option")
     p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
     p.add_argument("--since", metavar="YYYY-MM-DD",
                    help="backfill: first rewind the consumer group to the records Kafka received on "
@@ -363,11 +392,33 @@ def build_parser() -> argparse.ArgumentParser:
     add_alerts_arguments(p)
     p.set_defaults(func=cmd_alerts)
 
-    p = sub.add_parser("query", help="run SQL over the Parquet tables on S3 with DuckDB",
-                       description="Views articles, quotes, entities, rejects (with the dt column) "
-                       "over s3://BUCKET/PREFIX/<table>/dt=*/; prints tab-separated rows.")
+    p = sub.add_parser("query", help="run SQL over the tables with DuckDB (Iceberg when a catalog is configured)",
+                       description="Views articles, quotes, entities, rejects, duplicates (with the dt "
+                       "column). With iceberg.catalog set they read the Iceberg tables as committed "
+                       "now (DuckDB's iceberg extension; dt is the UTC date of fetched_at); else the "
+                       "Parquet files under s3://BUCKET/PREFIX/<table>/dt=*/. Prints tab-separated rows.")
     p.add_argument("sql", help='e.g. "SELECT speaker_name, count(*) FROM quotes GROUP BY 1"')
+    p.add_argument("--files", action="store_true",
+                   help="read the plain Parquet files even when an Iceberg catalog is configured")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("compact", help="Iceberg tables: rewrite a day's small files into large ones, expire old snapshots",
+                       description="Registers every committed run not yet in the Iceberg tables, then "
+                       "rewrites the small files of every day partition that ended more than "
+                       "--older-than ago into files of about iceberg.target_file_mb, one replace "
+                       "commit per table (readers see all old files or all new ones, never a mix; "
+                       "every row is kept), and expires snapshots whose runs were committed more than "
+                       "iceberg.snapshot_retention_hours ago. The plain Parquet layout and its _runs/ "
+                       "manifests are not touched: compacted files live under the Iceberg table's own "
+                       "location. Takes the run lock (pipeline.lock_path). Needs iceberg.catalog.",
+                       epilog="exit status: 0 done; 2 no catalog configured or a bad option; 4 S3 "
+                       "unavailable; 5 a run holds the lock; 8 the catalog failed (nothing half done)")
+    p.add_argument("--table", action="append", choices=list(_table_names()), metavar="TABLE",
+                   help="only this table (repeatable; default all five: " + ", ".join(_table_names()) + ")")
+    p.add_argument("--older-than", default="1d", metavar="DURATION",
+                   help="compact day partitions that ended longer ago than this: 1d (default), 12h, 30m")
+    p.add_argument("--dry-run", action="store_true", help="say what would be rewritten, change nothing")
+    p.set_defaults(func=cmd_compact)
 
     from transforms.cli_extract import add_eval_arguments, add_extract_arguments
 
