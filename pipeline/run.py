@@ -6,10 +6,14 @@ Order matters for exactly-once effect:
      never committed, so this run reprocesses those records)
   3. run the pipeline (files land under the run id)
   4. write `_runs/<run_id>.json` (files, row counts, offsets)   <- the run is now durable
-  5. alert on the run's leadership statements (failures are kept for a retry, never fatal)
-  6. commit the offsets                                          <- the records are now done
-A crash before 4 is undone by step 2 of the next run; a crash between 4 and 6 is finished by the
-next run, which finds the manifest for the same offsets and only alerts and commits.
+  5. register every committed run not yet in the Iceberg tables (only with iceberg.catalog;
+     pipeline/iceberg.py): exactly the files manifests list, one commit per table
+  6. alert on the run's leadership statements (failures are kept for a retry, never fatal)
+  7. commit the offsets                                          <- the records are now done
+A crash before 4 is undone by step 2 of the next run; a crash between 4 and 7 is finished by the
+next run, which finds the manifest for the same offsets and only registers, alerts and commits
+(registering is idempotent: a run an Iceberg snapshot already names is not added again; with new
+records the next run has other offsets and registers the earlier run anyway, being committed).
 
 Failures are `connectors.errors` types (RunLocked, KafkaUnavailable, S3Unavailable, RunFailed),
 each with its exit status; a run never reads Beam's error text except through
@@ -33,6 +37,7 @@ from connectors.kafka_source import (Backlog, KafkaSettings, OffsetRange, cap_ra
 from pipeline.alerting import alert_on_run, failures, retry_alerts
 from pipeline.config import Config
 from pipeline.fresh_process import no_log_setup, run_in_fresh_process
+from pipeline.iceberg import register as register_in_iceberg
 from transforms.counters import NAMESPACE
 
 
@@ -53,6 +58,7 @@ class RunSummary:
     remaining: int = 0                      # records left after this run (max_records_per_run)
     retention_lost: dict[int, int] = field(default_factory=dict)  # partition -> records Kafka
     # deleted before the group read them (counted when the run planned its offsets)
+    iceberg: dict[str, int] | None = None   # rows registered per Iceberg table; None: no catalog
     seconds: float = 0.0
 
     @property
@@ -63,7 +69,11 @@ class RunSummary:
         prefix = f"replay: rewound partitions {self.rewound or 'none'}; " if self.rewound is not None else ""
         lost = (f"; LOST {sum(self.retention_lost.values())} records to Kafka retention before reading "
                 f"them (partition: records {self.retention_lost})" if self.retention_lost else "")
-        return prefix + self._line() + lost
+        registered = ""
+        if self.iceberg is not None and self.status != "nothing to do":
+            added = ", ".join(f"{t} +{n}" for t, n in sorted(self.iceberg.items()))
+            registered = f"; iceberg: {added or 'nothing new to register'}"
+        return prefix + self._line() + registered + lost
 
     def _line(self) -> str:
         if self.status == "nothing to do":
@@ -194,6 +204,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
             done = run_ledger.committed_runs(ss)
             if run_id in done:
                 # A previous attempt wrote everything but died before committing offsets.
+                summary.iceberg = register_in_iceberg(config, ss)
                 summary.alerts = alert_on_run(config.alerts, ss, run_ledger.files_of_run(ss, run_id))
                 commit_ranges(ks, ranges)
                 summary.status = "committed earlier output"
@@ -233,6 +244,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                 files=[{"table": f.table, "key": f.key, "rows": f.rows} for f in files],
                 rows=summary.rows, counters=summary.counters,
                 retention_lost=[vars(loss) | {"records": loss.records} for loss in planned.lost]))
+            summary.iceberg = register_in_iceberg(config, ss)
             summary.alerts = alert_on_run(config.alerts, ss, files)
             commit_ranges(ks, ranges)
         except Exception as exc:
