@@ -3,7 +3,7 @@
 Like `dbt debug`: after the file and environment validate (or the command has already exited 2
 with one line per problem), every check prints one line, `ok`, `FAIL` or `skip` (a check whose
 service already failed), and the exit status is that of the first failure's class
-(connectors/errors.py: Kafka 3, S3 4, configuration 2). Nothing is left behind: the S3 probe
+(connectors/errors.py: Kafka 3, S3 4, configuration 2, Iceberg catalog 8). Nothing is left behind: the S3 probe
 object is deleted, the Kafka checks create nothing.
 """
 from __future__ import annotations
@@ -188,9 +188,33 @@ def _feeds(config: Config, checks: list[Check]) -> None:
     _run("feeds.list", ConfigError, feed_list, checks)
 
 
+def _iceberg(config: Config, checks: list[Check]) -> None:
+    """The catalog answers and lists the namespace (read-only: creates nothing, not even the
+    SQLite file)."""
+    from connectors import s3
+    from connectors.errors import CatalogError
+
+    if not config.iceberg.enabled:
+        checks.append(Check("iceberg.catalog", "ok", "none (plain Parquet layout only)"))
+        return
+
+    def probe():
+        from pipeline.iceberg import metadata_locations
+
+        ss = s3.S3Settings.from_config(config.s3)
+        found = metadata_locations(config, ss)
+        from connectors.iceberg_catalog import describe
+
+        have = sorted(t for t, m in found.items() if m)
+        return (f"{describe(config.iceberg)}: namespace {config.iceberg.namespace}, "
+                + (f"tables {', '.join(have)}" if have else "no tables yet (the first run creates them)"))
+
+    _run("iceberg.catalog", CatalogError, probe, checks)
+
+
 def run_checks(config: Config) -> list[Check]:
     checks: list[Check] = []
-    for part in (_kafka, _s3, _alerts, _nlp, _beam, _feeds):
+    for part in (_kafka, _s3, _iceberg, _alerts, _nlp, _beam, _feeds):
         part(config, checks)
     return checks
 

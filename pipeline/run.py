@@ -71,8 +71,9 @@ class RunSummary:
                 f"them (partition: records {self.retention_lost})" if self.retention_lost else "")
         registered = ""
         if self.iceberg is not None and self.status != "nothing to do":
-            added = ", ".join(f"{t} +{n}" for t, n in sorted(self.iceberg.items()))
-            registered = f"; iceberg: {added or 'nothing new to register'}"
+            added = ", ".join(f"{t} +{n}" for t, n in sorted(self.iceberg.items()) if n)
+            registered = "; iceberg: " + (added or ("registered, no rows" if self.iceberg else
+                                                    "nothing new to register"))
         return prefix + self._line() + registered + lost
 
     def _line(self) -> str:

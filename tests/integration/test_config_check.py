@@ -44,11 +44,25 @@ def test_all_checks_pass_on_a_working_stack_and_leave_nothing_behind(stack_confi
     proc = _check(stack_config, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _lines(proc) == {"config": "ok", "kafka.bootstrap": "ok", "kafka.topic": "ok", "kafka.group": "ok",
-                            "s3.bucket": "ok", "s3.write": "ok", "alerts": "ok", "nlp.model": "ok",
-                            "beam.options": "ok", "feeds.list": "ok"}
+                            "s3.bucket": "ok", "s3.write": "ok", "iceberg.catalog": "ok", "alerts": "ok",
+                            "nlp.model": "ok", "beam.options": "ok", "feeds.list": "ok"}
     assert "has 2 partition(s)" in proc.stdout and "1 feed(s)" in proc.stdout
     ss = s3.S3Settings.from_config(stack_config.s3)
     assert s3.list_keys(ss, ss.key("_check") + "/") == []
+
+
+def test_iceberg_catalog_is_probed_and_an_unreachable_one_fails_with_its_code(stack_config, tmp_path):
+    produce(stack_config, [feed_item("x", "Some text.")])
+    sqlite = tmp_path / "iceberg.sqlite3"
+    proc = _check(stack_config, tmp_path, env_extra={"NEWSBEAM_ICEBERG__CATALOG": "sql",
+                                                     "NEWSBEAM_ICEBERG__SQLITE_PATH": str(sqlite)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no tables yet" in proc.stdout and not sqlite.exists()   # a probe creates nothing
+    proc = _check(stack_config, tmp_path, env_extra={"NEWSBEAM_ICEBERG__CATALOG": "rest",
+                                                     "NEWSBEAM_ICEBERG__URI": "http://127.0.0.1:1/api/catalog"})
+    assert proc.returncode == 8, proc.stdout + proc.stderr
+    assert _lines(proc)["iceberg.catalog"] == "FAIL" and "REST catalog http://127.0.0.1:1" in proc.stdout
+    assert _lines(proc)["s3.write"] == "ok"
 
 
 def test_missing_topic_fails_with_the_kafka_code(stack_config, tmp_path):
