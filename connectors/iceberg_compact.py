@@ -228,7 +228,8 @@ def pa_schema_like(have, ours):
 
 
 def expire_and_clean(catalog, ss: s3.S3Settings, name: str, run_times: dict[str, datetime],
-                     cut: datetime, s3_now: datetime, result: Compacted) -> None:
+                     cut: datetime, s3_now: datetime, result: Compacted,
+                     grace: timedelta = ORPHAN_GRACE) -> None:
     """Expire snapshots before ``cut`` (see `expirable`), set `newsbeam.registered-before` to
     ``cut`` in the same commit, then delete objects under the table's location that no retained
     snapshot references. Every committed run must be registered before (the caller does)."""
@@ -250,7 +251,7 @@ def expire_and_clean(catalog, ss: s3.S3Settings, name: str, run_times: dict[str,
                 ExpireSnapshots(tx).by_ids(ids).commit()
         result.expired_snapshots = len(ids)
         table = catalog.table(name)
-        result.deleted_objects = _delete_unreferenced(ss, table, s3_now)
+        result.deleted_objects = _delete_unreferenced(ss, table, s3_now, grace)
 
 
 def _referenced(table) -> set[str]:
@@ -264,7 +265,7 @@ def _referenced(table) -> set[str]:
     return out
 
 
-def _delete_unreferenced(ss: s3.S3Settings, table, s3_now: datetime) -> int:
+def _delete_unreferenced(ss: s3.S3Settings, table, s3_now: datetime, grace: timedelta) -> int:
     """Compacted files and manifest files of the table's own location that no retained snapshot
     needs. Only under that location (and only in our bucket): the plain layout is never touched."""
     root = table.location().rstrip("/")
@@ -278,7 +279,9 @@ def _delete_unreferenced(ss: s3.S3Settings, table, s3_now: datetime) -> int:
         prefix = root[len(bucket_url):] + "/" + sub
         for obj in s3.list_keys(ss, prefix):
             key = obj["Key"]
-            if keep_if(key) or f"{bucket_url}{key}" in referenced or s3_now - obj["LastModified"] < ORPHAN_GRACE:
+            if keep_if(key) or f"{bucket_url}{key}" in referenced or s3_now - obj["LastModified"] < grace:
+                continue
+            if run_ledger.parse_file_key(key) is not None:  # a run's file, whatever iceberg.location says
                 continue
             stale.append(key)
     if stale:
@@ -287,7 +290,8 @@ def _delete_unreferenced(ss: s3.S3Settings, table, s3_now: datetime) -> int:
 
 
 def compact(catalog, ss: s3.S3Settings, names: tuple[str, ...], older_than: timedelta,
-            retention: timedelta, dry_run: bool = False, now: datetime | None = None) -> list[Compacted]:
+            retention: timedelta, dry_run: bool = False, now: datetime | None = None,
+            grace: timedelta = ORPHAN_GRACE) -> list[Compacted]:
     """The whole `newsbeam compact`: register every committed run, compact each table, expire
     snapshots older than ``retention`` and delete what nothing references any more."""
     s3_now = s3.server_time(ss)  # before listing the runs: see iceberg_register's idempotency rule
@@ -299,6 +303,6 @@ def compact(catalog, ss: s3.S3Settings, names: tuple[str, ...], older_than: time
     for name in names:
         result = compact_table(catalog, name, now, older_than, dry_run=dry_run)
         if not dry_run:
-            expire_and_clean(catalog, ss, name, run_times, s3_now - retention, s3_now, result)
+            expire_and_clean(catalog, ss, name, run_times, s3_now - retention, s3_now, result, grace)
         results.append(result)
     return results

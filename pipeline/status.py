@@ -56,8 +56,42 @@ def feed_health(config: Config) -> dict:
             "items_produced": sum(r["items"] or 0 for r in rows)}
 
 
+def iceberg_state(config: Config) -> dict | None:
+    """Per Iceberg table: rows and files of its current snapshot, and committed runs it does not
+    hold yet (registered by the next run); None without a catalog."""
+    if not config.iceberg.enabled:
+        return None
+    from connectors import iceberg_register
+    from connectors.iceberg_catalog import Catalog, describe
+
+    ss = s3.S3Settings.from_config(config.s3)
+    out: dict = {"ok": True, "catalog": describe(config.iceberg), "tables": {}}
+    if config.iceberg.catalog == "sql" and not config.iceberg.sqlite_file().is_file():
+        return out
+    try:
+        committed = run_ledger.committed_run_times(ss)
+        with Catalog(config.iceberg, ss) as catalog:
+            for name in run_ledger.ALL_TABLES:
+                table = catalog.load(name)
+                if table is None:
+                    continue
+                current = table.current_snapshot()
+                summary = current.summary.additional_properties if current and current.summary else {}
+                pending = iceberg_register.pending_runs(
+                    committed, iceberg_register.registered_runs(iceberg_register.table_summaries(table)),
+                    iceberg_register.horizon(table))
+                out["tables"][name] = {"rows": int(summary.get("total-records", 0)),
+                                       "files": int(summary.get("total-data-files", 0)),
+                                       "snapshots": len(table.metadata.snapshots),
+                                       "unregistered_runs": len(pending)}
+    except Exception as exc:
+        return {"ok": False, "catalog": describe(config.iceberg), "error": str(exc).splitlines()[0][:300]}
+    return out
+
+
 def collect(config: Config) -> dict:
-    return {"kafka": kafka_lag(config), "s3": last_run(config), "feeds": feed_health(config)}
+    return {"kafka": kafka_lag(config), "s3": last_run(config), "feeds": feed_health(config),
+            "iceberg": iceberg_state(config)}
 
 
 def render(report: dict) -> str:
@@ -82,6 +116,15 @@ def render(report: dict) -> str:
             lines.append(f"        files of unfinished runs {s['uncommitted_runs']} (removed by the next run)")
     else:
         lines.append(f"s3      DOWN {s['error']}")
+    ice = report.get("iceberg")
+    if ice is not None and ice["ok"]:
+        tables = ", ".join(f"{t} {v['rows']} rows/{v['files']} files" for t, v in ice["tables"].items())
+        behind = sum(v["unregistered_runs"] for v in ice["tables"].values())
+        lines.append(f"iceberg ok   {ice['catalog']}: {tables or 'no tables yet'}"
+                     + (f"; {behind} committed run(s) not registered yet (the next run registers them)"
+                        if behind else ""))
+    elif ice is not None:
+        lines.append(f"iceberg DOWN {ice['catalog']}: {ice['error']}")
     health = ", ".join(f"{k2} {v}" for k2, v in f.items() if k2 not in ("state_path", "feeds"))
     lines.append(f"feeds   {f['feeds']} feeds in {f['state_path']}" + (f": {health}" if health else ""))
     return "\n".join(lines)

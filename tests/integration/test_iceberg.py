@@ -238,6 +238,35 @@ def test_files_of_a_crashed_run_are_never_visible_through_iceberg(cfg, tmp_path)
     assert_iceberg_equals_manifests(cfg)
 
 
+def test_catalog_down_fails_the_run_after_its_manifest_and_the_next_run_registers(cfg, tmp_path):
+    from connectors.errors import CatalogUnavailable
+    from pipeline import status
+
+    down = cfg.model_copy(update={"iceberg": cfg.iceberg.model_copy(update={
+        "catalog": "rest", "sqlite_path": None, "uri": "http://127.0.0.1:1/api/catalog"})})
+    produce(cfg, [_article(i) for i in range(3)])
+    with pytest.raises(CatalogUnavailable) as err:
+        execute(down)
+    assert err.value.exit_code == 8 and "REST catalog http://127.0.0.1:1" in str(err.value)
+    assert "offsets not committed" in str(err.value)
+    ss = s3.S3Settings.from_config(cfg.s3)
+    [run_id] = run_ledger.committed_runs(ss)           # the plain layout has the run
+    assert all(v is None for v in committed_offsets(cfg).values())
+
+    # the catalog back: the next run (same offsets) registers the committed run, then commits
+    again = execute(cfg)
+    assert again.status == "committed earlier output"
+    assert again.iceberg == {"articles": 3, "quotes": 0, "entities": 0, "rejects": 0, "duplicates": 0}
+    assert Counter(r["item_id"] for r in iceberg_rows(cfg, "articles")) == Counter(f"ice-{i:03d}" for i in range(3))
+    assert snapshots_naming(cfg, "articles", run_id) == 1
+    assert_iceberg_equals_manifests(cfg)
+    assert sum(v or 0 for v in committed_offsets(cfg).values()) == 3
+    report = status.collect(cfg)["iceberg"]
+    assert report["ok"] and report["tables"]["articles"] == {"rows": 3, "files": 1, "snapshots": 1,
+                                                             "unregistered_runs": 0}
+    assert "iceberg ok   SQL catalog" in status.render(status.collect(cfg))
+
+
 # ----------------------------------------------------------------------------- compaction
 def test_compact_keeps_every_row_reduces_files_and_never_resurrects(cfg, tmp_path):
     old_day = (datetime.now(timezone.utc) - timedelta(days=3)).replace(hour=6, minute=0, second=0)
@@ -286,6 +315,21 @@ def test_compact_keeps_every_row_reduces_files_and_never_resurrects(cfg, tmp_pat
     with Catalog(cfg.iceberg, ss, writer=True) as cat:
         second = {r.table: r for r in compact(cat, ss, ("articles",), timedelta(days=1), retention=timedelta(0))}
     assert second["articles"].rewritten == 0 and iceberg_files(cfg, "articles") == files_after
+
+    # late rows for the compacted day: compacted again; the first compacted file, referenced by
+    # no retained snapshot any more, is deleted; no plain file ever is
+    produce(cfg, [_article(50, fetched_at=fetched)], partitions=one_partition)
+    execute(cfg)
+    rows_before = {t: _rows(iceberg_rows(cfg, t), tables.SCHEMAS[t].names) for t in run_ledger.ALL_TABLES}
+    plain_files = run_ledger.data_files(ss)
+    with Catalog(cfg.iceberg, ss, writer=True) as cat:
+        third = {r.table: r for r in compact(cat, ss, ("articles",), timedelta(days=1), retention=timedelta(0),
+                                             grace=timedelta(0))}
+    assert third["articles"].rewritten == 2 and third["articles"].deleted_objects >= 1
+    assert _rows(iceberg_rows(cfg, "articles"), tables.SCHEMAS["articles"].names) == rows_before["articles"]
+    assert compacted[0] not in iceberg_files(cfg, "articles")
+    assert not s3.list_keys(ss, compacted[0].split(f"s3://{ss.bucket}/", 1)[1])
+    assert run_ledger.data_files(ss) == plain_files
 
 
 # ----------------------------------------------------------------------------- schema evolution
