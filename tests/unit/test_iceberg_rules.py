@@ -157,3 +157,14 @@ def test_schema_changes_adds_columns_and_refuses_type_changes():
     with pytest.raises(TableSchemaConflict) as err:
         iceberg_tables.sync_schema(_Table(), "newsbeam.articles", tables.ARTICLES)
     assert err.value.exit_code == 8 and "word_count" in str(err.value)
+
+
+def test_compact_without_a_catalog_is_a_configuration_error(capsys, monkeypatch, tmp_path):
+    from pipeline.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSBEAM_CONFIG", raising=False)
+    assert main(["compact"]) == 2
+    assert "iceberg.catalog: `newsbeam compact` works on the Iceberg tables" in capsys.readouterr().err
+    assert main(["compact", "--older-than", "soon"]) == 2
+    assert "expected a duration" in capsys.readouterr().err
