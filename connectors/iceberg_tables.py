@@ -8,6 +8,7 @@ how they look in Iceberg:
   table's name mapping (`schema.name-mapping.default`) maps our Parquet columns, which carry no
   field ids, to those ids by name. A column added later (`sync_schema`) gets a new id; files
   written before it have no such column and read it as null, without being rewritten;
+- a column a release renames (`RENAMED`) keeps its field id: the name mapping knows both names;
 - the partition spec is `day(fetched_at)` (field `fetched_at_day`): the same day as the plain
   layout's `dt=`, so a registered file always lies in one partition. Rejects whose record had no
   readable `fetched_at` have a null partition (the plain layout files them under the run's date).
@@ -20,6 +21,11 @@ from connectors.errors import TableSchemaConflict
 
 PARTITION_FIELD = "fetched_at_day"
 PARTITION_SOURCE = "fetched_at"
+
+# Columns a release renamed: table -> {new name: old name}. The Iceberg column keeps its field
+# id and takes the new name; the name mapping keeps both names, so files written before the
+# rename (with the old name) and after it read into the same column.
+RENAMED: dict[str, dict[str, str]] = {}
 
 
 def table_properties(target_file_bytes: int) -> dict[str, str]:
@@ -52,14 +58,26 @@ def partition_spec(schema):
                                         name=PARTITION_FIELD))
 
 
-def schema_changes(current, wanted: pa.Schema) -> tuple[list[str], list[str]]:
+def _has(schema, name: str) -> bool:
+    try:
+        schema.find_field(name)
+        return True
+    except ValueError:
+        return False
+
+
+def schema_changes(current, wanted: pa.Schema, renamed: dict[str, str] | None = None
+                   ) -> tuple[list[str], list[str]]:
     """(columns of ``wanted`` the Iceberg schema ``current`` lacks, conflicts as one line each).
-    A conflict is a column of both whose types differ; newsbeam never changes a type."""
+    A conflict is a column of both whose types differ; newsbeam never changes a type. A column
+    ``renamed`` from a name ``current`` still has is compared under that name and not missing."""
     target = iceberg_schema(wanted)
     missing, conflicts = [], []
     for field in target.fields:
+        old = (renamed or {}).get(field.name)
+        name = old if old and not _has(current, field.name) and _has(current, old) else field.name
         try:
-            have = current.find_field(field.name)
+            have = current.find_field(name)
         except ValueError:
             missing.append(field.name)
             continue
@@ -77,15 +95,22 @@ def _shape(t) -> str:
     return str(t)
 
 
-def sync_schema(table, name: str, wanted: pa.Schema):
-    """Adds the columns ``wanted`` has and the table lacks (new field ids; the name mapping
-    follows, so older files read them as null). Returns the table as committed."""
-    missing, conflicts = schema_changes(table.schema(), wanted)
+def sync_schema(table, name: str, wanted: pa.Schema, renamed: dict[str, str] | None = None):
+    """Renames columns a release renamed (``renamed``: new -> old, default `RENAMED` of the
+    table) and adds the columns ``wanted`` has and the table lacks (new field ids; the name
+    mapping follows, so older files read them as null). Returns the table as committed."""
+    renamed = RENAMED.get(name.rsplit(".", 1)[-1], {}) if renamed is None else renamed
+    current = table.schema()
+    renames = {new: old for new, old in renamed.items() if not _has(current, new) and _has(current, old)}
+    missing, conflicts = schema_changes(current, wanted, renames)
     if conflicts:
         raise TableSchemaConflict(f"Iceberg table {name}: {'; '.join(conflicts)}; newsbeam only adds "
                                   "columns, so the table was changed by hand: restore the type or "
                                   "drop the table (newsbeam creates it again and registers every run)")
-    if missing:
+    if missing or renames:
         with table.update_schema() as update:
-            update.union_by_name(pa.schema([wanted.field(c) for c in missing]))
+            for new, old in renames.items():
+                update.rename_column(old, new)
+            if missing:
+                update.union_by_name(pa.schema([wanted.field(c) for c in missing]))
     return table

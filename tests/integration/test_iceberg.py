@@ -376,6 +376,35 @@ def test_added_column_keeps_old_files_readable(cfg, tmp_path):
         assert source["old-item"]["url"] == "https://x.example/old-item"
 
 
+def test_a_renamed_column_keeps_its_id_and_reads_old_and_new_files(cfg, monkeypatch):
+    from connectors import iceberg_tables
+
+    ss = s3.S3Settings.from_config(cfg.s3)
+    fs = s3.filesystem(ss)
+    renamed = pa.schema([pa.field("headline", f.type) if f.name == "title" else f for f in tables.ARTICLES])
+
+    def commit_run(run_id: str, schema: pa.Schema, item: str) -> None:
+        row = {"item_id": item, "title": f"title of {item}", "fetched_at": "2026-01-02T03:04:05Z", "run_id": run_id}
+        data = tables.to_arrow("articles", [row]).rename_columns(schema.names)
+        key = run_ledger.file_key(ss, "articles", "2026-01-02", run_id, 0)
+        pq.write_table(data, f"{ss.bucket}/{key}", filesystem=fs)
+        run_ledger.write_manifest(ss, run_ledger.RunManifest(
+            run_id=run_id, group_id="g", finished_at="x", files=[{"table": "articles", "key": key, "rows": 1}]))
+
+    commit_run("c" * 16, tables.ARTICLES, "before")
+    with Catalog(cfg.iceberg, ss, writer=True) as cat:
+        iceberg_register.register_committed(cat, ss, ("articles",))
+        title_id = cat.load("articles").schema().find_field("title").field_id
+    monkeypatch.setitem(iceberg_tables.RENAMED, "articles", {"headline": "title"})
+    commit_run("d" * 16, renamed, "after")
+    with Catalog(cfg.iceberg, ss, writer=True) as cat:
+        iceberg_register.register_committed(cat, ss, ("articles",), schemas={"articles": renamed})
+        schema = cat.load("articles").schema()
+    assert schema.find_field("headline").field_id == title_id and "title" not in [f.name for f in schema.fields]
+    rows = {r["item_id"]: r["headline"] for r in iceberg_rows(cfg, "articles")}
+    assert rows == {"before": "title of before", "after": "title of after"}
+
+
 # ----------------------------------------------------------------------------- catalog off
 def test_without_a_catalog_nothing_iceberg_happens(stack_config, tmp_path):
     cfg = stack_config.model_copy(update={"pipeline": stack_config.pipeline.model_copy(

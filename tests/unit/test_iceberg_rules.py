@@ -168,3 +168,10 @@ def test_compact_without_a_catalog_is_a_configuration_error(capsys, monkeypatch,
     assert "iceberg.catalog: `newsbeam compact` works on the Iceberg tables" in capsys.readouterr().err
     assert main(["compact", "--older-than", "soon"]) == 2
     assert "expected a duration" in capsys.readouterr().err
+
+
+def test_a_renamed_column_is_neither_missing_nor_a_conflict():
+    current = iceberg_tables.iceberg_schema(tables.QUOTES)
+    wanted = pa.schema([pa.field("start_char", f.type) if f.name == "start" else f for f in tables.QUOTES])
+    assert iceberg_tables.schema_changes(current, wanted) == (["start_char"], [])
+    assert iceberg_tables.schema_changes(current, wanted, {"start_char": "start"}) == ([], [])
