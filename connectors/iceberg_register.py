@@ -138,8 +138,9 @@ def _read_manifest(ss: s3.S3Settings, run_id: str) -> run_ledger.RunManifest:
 def _commit(catalog, ss: s3.S3Settings, name: str, batch: list[run_ledger.RunManifest],
             run_times: Mapping[str, datetime], done: Registered, schema=None):
     """One snapshot adding the batch's files of this table; retried on a lost commit race after
-    reloading the table (the winner may have registered some of the same runs)."""
-    from pyiceberg.exceptions import CommitFailedException
+    reloading the table (the winner may have registered some of the same runs), and when a REST
+    catalog could not say whether the commit landed (the reload shows it; nothing is added twice)."""
+    from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
 
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         table = catalog.table(name, schema)
@@ -156,7 +157,8 @@ def _commit(catalog, ss: s3.S3Settings, name: str, batch: list[run_ledger.RunMan
                 with table.transaction() as tx:
                     tx.add_files(paths, snapshot_properties=summary_properties(todo))
         except CatalogUnavailable as exc:
-            if isinstance(exc.__cause__, CommitFailedException) and attempt < COMMIT_ATTEMPTS:
+            if isinstance(exc.__cause__, (CommitFailedException, CommitStateUnknownException)) \
+                    and attempt < COMMIT_ATTEMPTS:
                 log.info("Iceberg commit to %s lost a race (attempt %d); retrying", name, attempt)
                 continue
             if isinstance(exc.__cause__, FileNotFoundError):
