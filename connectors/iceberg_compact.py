@@ -92,11 +92,15 @@ class Compacted:
     expired_snapshots: int = 0
     deleted_objects: int = 0
 
-    def line(self) -> str:
+    def line(self, dry_run: bool = False) -> str:
+        days = ", ".join(self.partitions) or "no day to compact"
+        if dry_run:
+            return (f"{self.table}: would rewrite {self.rewritten} of {self.files_before} files "
+                    f"({self.rows} rows; {days})")
         return (f"{self.table}: {self.files_before} -> {self.files_after} files "
-                f"({self.rewritten} rewritten into {self.written}, {self.rows} rows, "
-                f"{len(self.partitions)} day(s)); {self.expired_snapshots} snapshot(s) expired, "
-                f"{self.deleted_objects} unreferenced object(s) deleted")
+                f"({self.rewritten} rewritten into {self.written}, {self.rows} rows; {days}); "
+                f"{self.expired_snapshots} snapshot(s) expired, {self.deleted_objects} unreferenced "
+                "object(s) deleted")
 
 
 # ----------------------------------------------------------------------------- I/O

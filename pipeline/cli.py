@@ -264,7 +264,7 @@ def cmd_compact(args, _extra) -> int:
     config = _config(args)
     older_than = parse_duration(args.older_than)
     for result in compact(config, args.table, older_than, dry_run=args.dry_run):
-        print(("dry run: " if args.dry_run else "") + result.line())
+        print(("dry run: " if args.dry_run else "") + result.line(args.dry_run))
     return 0
 
 
