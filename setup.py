@@ -48,6 +48,9 @@ setup(
         "crc32c>=2.3,<3",
         # The speaker, quote and reported-speech models (transforms/data/*_model.txt).
         "lightgbm>=4.5,<5",
+        # Beam's DaskRunner on a dask.distributed cluster (docs/operations.md "Scaling out").
+        "dask>=2024.4.2,<2027",
+        "distributed>=2024.4.2,<2027",
     ],
     extras_require={
         # The local stack's S3 server and the test tools.

@@ -2,6 +2,7 @@
 
     python -m pipeline.stackcheck kafka 127.0.0.1:9092
     python -m pipeline.stackcheck s3 http://127.0.0.1:8333 --bucket newsbeam --access-key .. --secret-key ..
+    python -m pipeline.stackcheck dask tcp://127.0.0.1:8786 --workers 2
 """
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ def s3_ready(endpoint: str, bucket: str, access_key: str, secret_key: str) -> No
     s3.list_objects_v2(Bucket=bucket, MaxKeys=1)
 
 
+def dask_ready(address: str, workers: int) -> None:
+    """A client connects to the scheduler, which reports at least ``workers`` workers."""
+    from distributed import Client
+
+    with Client(address, timeout=5, set_as_default=False) as client:
+        have = len(client.scheduler_info(n_workers=-1)["workers"])
+        if have < workers:
+            raise RuntimeError(f"{have} of {workers} workers connected")
+
+
 def wait_until(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -67,11 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--bucket", required=True)
     s.add_argument("--access-key", required=True)
     s.add_argument("--secret-key", required=True)
-    for p in (k, s):
+    d = sub.add_parser("dask", help="wait for a Dask scheduler and its workers")
+    d.add_argument("address")
+    d.add_argument("--workers", type=int, default=1)
+    for p in (k, s, d):
         p.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     if args.service == "kafka":
         wait_until(lambda: kafka_ready(args.bootstrap), args.timeout, f"kafka {args.bootstrap}")
+    elif args.service == "dask":
+        wait_until(lambda: dask_ready(args.address, args.workers), args.timeout,
+                   f"dask {args.address} ({args.workers} workers)")
     else:
         wait_until(lambda: s3_ready(args.endpoint, args.bucket, args.access_key, args.secret_key),
                    args.timeout, f"s3 {args.endpoint}")

@@ -15,6 +15,16 @@ S3_ACCESS_KEY="${NEWSBEAM_S3_ACCESS_KEY:-newsbeam}"
 S3_SECRET_KEY="${NEWSBEAM_S3_SECRET_KEY:-newsbeam-local-secret}"
 S3_BUCKET="${NEWSBEAM_S3_BUCKET:-newsbeam}"
 PYTHON="${NEWSBEAM_PYTHON:-$NEWSBEAM_ROOT/.venv/bin/python}"
+# The Dask cluster of `dask.sh` (Beam's DaskRunner): a scheduler and DASK_WORKERS workers, worker i
+# on ports DASK_WORKER_PORT + 2(i-1) (worker) and + 1 (its nanny).
+DASK_DIR="${NEWSBEAM_DASK_DIR:-$STACK_DIR/dask}"
+DASK_SCHEDULER_PORT="${NEWSBEAM_DASK_SCHEDULER_PORT:-8786}"
+DASK_WORKER_PORT="${NEWSBEAM_DASK_WORKER_PORT:-8790}"
+DASK_WORKERS="${NEWSBEAM_DASK_WORKERS:-2}"
+DASK_MEMORY_LIMIT="${NEWSBEAM_DASK_MEMORY_LIMIT:-3GiB}"           # per worker; spaCy peaks ~1.1 GB
+# Worker deaths a task may see before the run fails (0: the first one fails it; the next run redoes
+# the records, see docs/operations.md "Scaling out").
+DASK_ALLOWED_FAILURES="${NEWSBEAM_DASK_ALLOWED_FAILURES:-0}"
 
 mkdir -p "$STACK_DIR"
 
