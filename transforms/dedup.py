@@ -32,9 +32,10 @@ from typing import Any, Iterator
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.pvalue import AsDict, PCollection, TaggedOutput
+from apache_beam.pvalue import PCollection, TaggedOutput
 
 from transforms import minhash
+from transforms.outputs import WithOutputs
 
 Article = dict[str, Any]
 
@@ -128,10 +129,9 @@ class _KeepEarliestPer(beam.PTransform):
             lambda row: [(key(row), (row["item_id"], coordinates(row)))] if key(row) is not None else [])
         result = ({"run": run, "history": seen}
                   | "Join" >> beam.CoGroupByKey()
-                  | "Earliest" >> beam.FlatMap(
-                      _keep_earliest, self.run_reason, self.history_reason
-                  ).with_outputs(_DROPPED, REPLAYED, main="kept"))
-        kept = (result.kept, unkeyed) | "Kept" >> beam.Flatten()
+                  | "Earliest" >> WithOutputs(_keep_earliest, _DROPPED, REPLAYED, main="kept",
+                                              args=(self.run_reason, self.history_reason)))
+        kept = (result["kept"], unkeyed) | "Kept" >> beam.Flatten()
         return kept, result[_DROPPED], result[REPLAYED]
 
 
@@ -374,13 +374,25 @@ class _ConnectedLabels(beam.PTransform):
                 labels = offers | f"Min{step}" >> beam.CombinePerKey(min)
         settled = (offers
                    | "Gather" >> beam.GroupByKey()
-                   | "Settle" >> beam.FlatMap(_settle).with_outputs(_RESIDUAL, main="labels"))
+                   | "Settle" >> WithOutputs(_settle, _RESIDUAL, main="labels"))
         roots = (settled[_RESIDUAL]
                  | "OneGroup" >> beam.Map(lambda pair: (None, pair))
                  | "GroupResidual" >> beam.GroupByKey()
                  | "LabelRoots" >> beam.FlatMap(_label_roots))
-        return settled.labels | "ToRoot" >> beam.Map(
-            lambda kv, root_of: (kv[0], root_of.get(kv[1], kv[1])), root_of=AsDict(roots))
+        # A join by label rather than a side input: not every runner can feed one (the DaskRunner
+        # recomputes a side input's whole upstream inside each task that reads it).
+        return ({"node": settled["labels"] | "ByLabel" >> beam.Map(lambda kv: (kv[1], kv[0])),
+                 "root": roots}
+                | "JoinRoots" >> beam.CoGroupByKey()
+                | "ToRoot" >> beam.FlatMap(_to_root))
+
+
+def _to_root(element) -> Iterator[tuple[str, tuple]]:
+    """(label, {node: [node, ...], root: [root] or []}) -> (node, the label's root or itself)."""
+    label, grouped = element
+    root = grouped["root"][0] if grouped["root"] else label
+    for node in grouped["node"]:
+        yield node, root
 
 
 def _assign_story(element) -> Iterator[Article]:
@@ -433,25 +445,25 @@ class NearDupStories(beam.PTransform):
         entries = (items
                    | "KeyByContent" >> beam.Map(_by_content)
                    | "SameContent" >> beam.GroupByKey()
-                   | "Bands" >> beam.FlatMap(_band_entries, self.shingle_words, self.num_perm,
-                                             self.bands, self.rows
-                                             ).with_outputs(_COPY_EDGES, _SIGNATURES, main="bands"))
+                   | "Bands" >> WithOutputs(_band_entries, _COPY_EDGES, _SIGNATURES, main="bands",
+                                            args=(self.shingle_words, self.num_perm,
+                                                  self.bands, self.rows)))
         history = self.history
         if history is None:
             history = items.pipeline | "NoHistory" >> beam.Create([])
-        past = history | "HistoryBands" >> beam.FlatMap(
-            _history_band_entries, self.num_perm, self.bands, self.rows
-        ).with_outputs(_SIGNATURES, _LABELS, main="bands")
+        past = history | "HistoryBands" >> WithOutputs(
+            _history_band_entries, _SIGNATURES, _LABELS, main="bands",
+            args=(self.num_perm, self.bands, self.rows))
         # Most buckets hold one item, so signatures (512 B) join only the items in a bucket
         # with others instead of riding along every band entry (32 per item at 0.6).
-        colliding = ((entries.bands, past.bands) | "AllBands" >> beam.Flatten()  # (band_key, id)
+        colliding = ((entries["bands"], past["bands"]) | "AllBands" >> beam.Flatten()  # (band_key, id)
                      | "Buckets" >> beam.GroupByKey()
                      | "Collisions" >> beam.FlatMap(_collisions))  # (item_id, band_key)
         signed = ({"signature": (entries[_SIGNATURES], past[_SIGNATURES]) | "AllSignatures" >> beam.Flatten(),
                    "bands": colliding, "label": past[_LABELS]}
                   | "AttachSignatures" >> beam.CoGroupByKey()
-                  | "SignedEntries" >> beam.FlatMap(_signed_entries).with_outputs(_LABELS, main="entries"))
-        near = (signed.entries  # (band_key, (item_id, sig))
+                  | "SignedEntries" >> WithOutputs(_signed_entries, _LABELS, main="entries"))
+        near = (signed["entries"]  # (band_key, (item_id, sig))
                 | "CollidingBuckets" >> beam.GroupByKey()
                 | "Verify" >> beam.FlatMap(_verified_pairs, self.threshold, self.rows))
         initial = ((items | "InitialLabels" >> beam.Map(lambda it: (it["item_id"], _initial_label(it))),
