@@ -10,6 +10,7 @@ Plain Python (no Beam): ``transforms.batching_beam`` wraps it for the pipeline.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -58,3 +59,10 @@ def budget_batches(elements: Iterable[T], max_count: int, max_size: int,
     last = batcher.flush()
     if last:
         yield last
+
+
+def group_of(key: str, groups: int) -> int:
+    """A stable group number in [0, groups) for ``key``: the same in every process and run
+    (Python's own ``hash`` of a str differs between processes)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % max(1, groups)

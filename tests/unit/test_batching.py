@@ -82,3 +82,34 @@ def test_batch_shapes_are_reported_as_beam_metrics():
     # bundles decides whether "c" joins "b"; no batch can hold "a" and "b" together).
     assert (sizes.sum, totals.sum) == (3, 130)
     assert sizes.max <= 2 and totals.max <= 70
+
+
+def test_group_of_is_stable_and_in_range():
+    from transforms.batching import group_of
+
+    assert [group_of(k, 7) for k in ("a", "b", "item-123")] == [group_of(k, 7) for k in ("a", "b", "item-123")]
+    assert {group_of(f"k{i}", 5) for i in range(200)} == set(range(5))
+    assert group_of("anything", 1) == 0
+    # a fixed value: the same in every process (Python's str hash is not)
+    assert group_of("item-123", 1000) == int.from_bytes(
+        __import__("hashlib").blake2b(b"item-123", digest_size=8).digest(), "big") % 1000
+
+
+def test_same_elements_make_the_same_batches_whatever_their_order():
+    from transforms.batching import budget_batches, group_of
+
+    texts = [f"text number {n:03d} " + "x" * (n % 17) for n in range(90)]
+    expected = [tuple(b) for g in range(4)
+                for b in budget_batches(sorted(t for t in texts if group_of(t, 4) == g), 8, 200, len)]
+    assert len(expected) > 4  # several batches per group
+    for order in (texts, list(reversed(texts))):
+        with TestPipeline() as p:
+            out = (p | beam.Create(order)
+                   | BatchByBudget(max_count=8, max_size=200, size=len, key=str, groups=4)
+                   | beam.Map(tuple))
+            assert_that(out, equal_to(expected))
+
+
+def test_groups_below_one_are_refused():
+    with pytest.raises(ValueError, match="groups"):
+        BatchByBudget(3, 100, groups=0)
