@@ -28,6 +28,11 @@ class RunFailed(OperatorError):
     exit_code = 1
 
 
+class CountersMissing(RunFailed):
+    """The Beam job finished without writing the run's counters (names the object): the engine
+    did not run every step of the job."""
+
+
 class ConfigError(OperatorError):
     """The configuration (file, environment, flags) is invalid: one line per problem."""
 

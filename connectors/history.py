@@ -14,6 +14,7 @@ from apache_beam.pvalue import TaggedOutput
 
 from connectors import s3
 from connectors.run_ledger import DataFile, parse_file_key
+from transforms.outputs import WithOutputs
 
 ARTICLES, REJECTS, DUPLICATES = "articles", "rejects", "duplicates"
 COORDS = ["kafka_topic", "kafka_partition", "kafka_offset"]
@@ -63,5 +64,5 @@ class ReadHistory(beam.PTransform):
     def expand(self, pbegin):
         return (pbegin
                 | "HistoryFiles" >> beam.Create(self._keys)
-                | "ReadFiles" >> beam.ParDo(_ReadHistoryFn(self._settings)).with_outputs(
-                    REJECTS, DUPLICATES, main=ARTICLES))
+                | "ReadFiles" >> WithOutputs(_ReadHistoryFn(self._settings), REJECTS, DUPLICATES,
+                                             main=ARTICLES))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.transforms.window import GlobalWindows
 
 from connectors import s3, tables
 from connectors.errors import S3Unavailable
@@ -25,33 +24,40 @@ def file_of(table: str, row: dict, shards: dict[str, int]) -> FileKey:
             tables.shard_of(tables.shard_key(table, row), shards.get(table, 1)))
 
 
-class _ArrowChunksFn(beam.DoFn):
-    """(table, row) -> (file key, Arrow table of up to ``chunk_rows`` of its rows).
+class _ToFilesFn(beam.DoFn):
+    """Rows -> (file key, value) for the writer's GroupByKey.
 
-    Rows become Arrow in the worker that made them (for the extraction, the NLP workers), so
-    the shuffle to the writers carries a few columnar chunks per file instead of every row as
-    a pickled dict, and the runner no longer decodes and regroups tens of thousands of rows.
+    An element that is a list of (table, row) - e.g. the rows of one NLP batch - becomes one Arrow
+    table per file it touches, here, in the worker that made the rows: the shuffle to the writers
+    carries a few columnar chunks instead of every row as a pickled dict. A single (table, row)
+    goes as it is. Nothing is held across elements: what a DoFn emits at the end of a bundle is
+    lost on some runners (Beam's DaskRunner).
     """
 
     def __init__(self, shards: dict[str, int], chunk_rows: int = 5000):
         self._shards, self._chunk_rows = shards, chunk_rows
 
-    def start_bundle(self):
-        self._pending: dict[FileKey, list[dict]] = {}
+    def process(self, element):
+        if not isinstance(element, list):
+            table, row = element
+            yield file_of(table, row, self._shards), row
+            return
+        by_file: dict[FileKey, list[dict]] = {}
+        for table, row in element:
+            by_file.setdefault(file_of(table, row, self._shards), []).append(row)
+        for key, rows in by_file.items():
+            for i in range(0, len(rows), self._chunk_rows):
+                yield key, tables.rows_to_arrow(key[0], rows[i:i + self._chunk_rows])
 
-    def process(self, table_row):
-        table, row = table_row
-        key = file_of(table, row, self._shards)
-        rows = self._pending.setdefault(key, [])
-        rows.append(row)
-        if len(rows) >= self._chunk_rows:
-            del self._pending[key]
-            yield key, tables.rows_to_arrow(table, rows)
 
-    def finish_bundle(self):
-        for key, rows in self._pending.items():
-            yield GlobalWindows.windowed_value((key, tables.rows_to_arrow(key[0], rows)))
-        self._pending = {}
+def file_table(table: str, values) -> pa.Table:
+    """What one file holds: its Arrow chunks and single rows (from ``_ToFilesFn``), sorted."""
+    chunks, rows = [], []
+    for value in values:
+        (chunks if isinstance(value, pa.Table) else rows).append(value)
+    if rows:
+        chunks.append(tables.rows_to_arrow(table, rows))
+    return tables.sort_rows(table, pa.concat_tables(chunks))
 
 
 class _WriteFileFn(beam.DoFn):
@@ -66,8 +72,8 @@ class _WriteFileFn(beam.DoFn):
         self._fs = s3.filesystem(self._settings)
 
     def process(self, element):
-        (table, dt, shard), chunks = element
-        data = tables.sort_rows(table, pa.concat_tables(list(chunks)))
+        (table, dt, shard), values = element
+        data = file_table(table, values)
         key = file_key(self._settings, table, dt, self._run_id, shard)
         try:
             pq.write_table(data, f"{self._settings.bucket}/{key}", filesystem=self._fs,
@@ -79,11 +85,11 @@ class _WriteFileFn(beam.DoFn):
 
 
 class WriteTables(beam.PTransform):
-    """PCollection[(table_name, row_dict)], or a tuple of them -> files on S3; outputs
-    (table, key, row_count).
+    """PCollection of (table_name, row_dict) or of lists of them, or a tuple of such
+    PCollections -> files on S3; outputs (table, key, row_count).
 
     ``shards``: files per table and dt (``tables.shards_for``); a table not named gets one.
-    Each input is turned into Arrow chunks where it is produced, before any shuffle: pass
+    Lists of rows are turned into Arrow chunks where they are produced, before any shuffle: pass
     several row sources as a tuple rather than flattening them first (a Flatten is a
     materialised step on the portable runners, i.e. one more pass over every row).
     """
@@ -96,8 +102,8 @@ class WriteTables(beam.PTransform):
 
     def expand(self, rows):
         sources = rows if isinstance(rows, (tuple, list)) else (rows,)
-        # each source: (table, row) -> (file key, Arrow chunk), in the producing stage
-        chunks = [source | f"ToArrow{i}" >> beam.ParDo(_ArrowChunksFn(self._shards))
+        # each source: rows -> (file key, Arrow chunk or row), in the producing stage
+        chunks = [source | f"ToArrow{i}" >> beam.ParDo(_ToFilesFn(self._shards))
                   for i, source in enumerate(sources)]
         return (chunks
                 | "Chunks" >> beam.Flatten()

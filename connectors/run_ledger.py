@@ -4,6 +4,9 @@ Layout under `s3://<bucket>/<prefix>/`:
 
     <table>/dt=YYYY-MM-DD/part-<run_id>-<shard>.parquet   a data file (parquet_sink writes it)
     _runs/<run_id>.json                                   the run's manifest (`RunManifest`)
+    _counters/<run_id>.json                               the run's counters, written by the job
+                                                          (connectors/run_counters.py), read into
+                                                          the manifest, then deleted
 
 File names depend only on the run id (derived from the offsets it read) and a shard number, so
 a rerun of the same offsets overwrites its own files. A run is *committed* once its manifest
@@ -22,11 +25,13 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors import s3
+from connectors.errors import CountersMissing, S3Unavailable
 from connectors.tables import SCHEMAS
 
 ALL_TABLES = tuple(SCHEMAS)
 
 RUNS_DIR = "_runs"
+COUNTERS_DIR = "_counters"
 MANIFEST_SCHEMA_VERSION = 1
 _FILE_RE = re.compile(r"/(?P<table>[a-z_]+)/dt=(?P<dt>\d{4}-\d{2}-\d{2})/"
                       r"part-(?P<run>[0-9a-f]{16})-(?P<shard>\d{5})\.parquet$")
@@ -176,3 +181,45 @@ def latest_manifest(settings: s3.S3Settings) -> tuple[int, RunManifest | None]:
     newest = max(objects, key=lambda o: o["LastModified"])
     run_id = newest["Key"].rsplit("/", 1)[-1].removesuffix(".json")
     return len(objects), read_manifest(settings, run_id)
+
+
+# ----------------------------------------------------------------------------- counters
+# Not every runner keeps Beam metrics (the DaskRunner reports none), so the job writes its
+# counters as one object; the launcher reads them into the manifest and deletes the object. One a
+# run left behind (it died before its manifest) is deleted by the next run with the other leftovers.
+def counters_key(settings: s3.S3Settings, run_id: str) -> str:
+    return settings.key(COUNTERS_DIR, f"{run_id}.json")
+
+
+def write_counters(settings: s3.S3Settings, run_id: str, counts: dict[str, int]) -> str:
+    key = counters_key(settings, run_id)
+    try:
+        s3.client(settings).put_object(Bucket=settings.bucket, Key=key,
+                                       Body=json.dumps(counts, sort_keys=True).encode(),
+                                       ContentType="application/json")
+    except Exception as exc:
+        raise S3Unavailable(f"S3 write failed at {s3.describe_endpoint(settings)} for {key}: "
+                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    return key
+
+
+def read_counters(settings: s3.S3Settings, run_id: str) -> dict[str, int]:
+    key = counters_key(settings, run_id)
+    try:
+        body = s3.client(settings).get_object(Bucket=settings.bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise CountersMissing(f"the pipeline finished without writing {settings.url(key)}") from None
+        raise
+    return {k: int(v) for k, v in json.loads(body).items()}
+
+
+def delete_counters(settings: s3.S3Settings, run_ids: list[str] | None = None) -> list[str]:
+    """Delete the counters of ``run_ids`` (None: every counters object); returns the keys."""
+    if run_ids is None:
+        keys = [k["Key"] for k in s3.list_keys(settings, settings.key(COUNTERS_DIR) + "/")]
+    else:
+        keys = [counters_key(settings, r) for r in run_ids]
+    if keys:
+        s3.delete_keys(settings, keys)
+    return keys

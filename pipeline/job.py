@@ -8,11 +8,20 @@ Each step lives with its logic: reading Kafka (connectors/kafka_source.py), deco
 (transforms/decode_beam.py), history of earlier runs (connectors/history.py), dedup
 (transforms/dedup.py), language and per-language extraction (transforms/language_beam.py),
 copies following their original (transforms/copies_beam.py), rows (transforms/rows.py), rows a
-replay already wrote (transforms/drop_seen_beam.py), writing (connectors/parquet_sink.py).
+replay already wrote (transforms/drop_seen_beam.py), writing (connectors/parquet_sink.py),
+counters (transforms/counters.py, written by connectors/run_counters.py).
+
+The same job runs on every runner (DirectRunner, Prism, a Dask cluster), so it uses only steps
+they all execute alike: single-output steps (several outputs through transforms/outputs.py
+``WithOutputs``), GroupByKey / CoGroupByKey / CombinePerKey, Flatten; no side inputs, nothing
+emitted at the end of a bundle, counters as data rather than Beam metrics, and no branch that
+does not end in the one final output (a runner may compute only what that output needs: the
+DaskRunner does). tests/unit/test_job_steps.py checks these rules on the whole graph.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import apache_beam as beam
 
@@ -20,19 +29,28 @@ from connectors import s3
 from connectors.history import ReadHistory
 from connectors.kafka_source import KafkaSettings, OffsetRange, ReadOffsetRanges
 from connectors.parquet_sink import WriteTables
+from connectors.run_counters import WriteCounters
 from transforms import counters
+from transforms.batching import groups_for
 from transforms.copies_beam import COPIES, DONE, FAILED, ExtractOncePerText
-from transforms.decode_beam import REJECTS, DecodeRecords
+from transforms.decode_beam import ITEMS, REJECTS, DecodeRecords
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
 from transforms.drop_seen_beam import DropSeen
 from transforms.language_beam import DetectLanguage, ExtractPerLanguage
 from transforms.nlp import DEFAULT_BATCH_CHARS
-from transforms.rows import duplicate_row, record_key, reject_key, reject_row, to_table_rows
+from transforms.rows import batch_rows, duplicate_row, record_key, reject_key, reject_row, to_table_rows
+
+if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
+    from transforms.leaders import Gazetteer
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """Everything the pipeline needs, decided by the launcher before the run starts."""
+    """Everything the pipeline needs, decided by the launcher before the run starts.
+
+    It travels with the job to every worker (Beam pickles it into the steps), so it holds values,
+    never paths on the launcher's disk: on a cluster the workers do not share that disk.
+    """
 
     run_id: str
     kafka: KafkaSettings
@@ -46,7 +64,7 @@ class JobSpec:
     nlp_models: tuple[tuple[str, str], ...] | None = None
     nlp_batch_size: int = 64
     nlp_batch_chars: int = DEFAULT_BATCH_CHARS
-    leaders_file: str | None = None
+    leaders: Gazetteer | None = None  # the loaded nlp.leaders_file; None: the bundled list
 
     def language_models(self) -> dict[str, str] | None:
         """language -> spaCy model for this run; None when NLP is disabled."""
@@ -61,34 +79,43 @@ def _nlp_reject(article_reason):
 
 
 def build(p: beam.Pipeline, spec: JobSpec):
-    dropped = counters.counter(counters.DUPLICATES_DROPPED)
-    replayed = counters.counter(counters.REPLAYED_ROWS)
-
+    """The run's graph; returns its one final PCollection, which every write feeds."""
     records = p | "ReadKafka" >> ReadOffsetRanges(spec.kafka, list(spec.splits))
     decoded = records | "Decode" >> DecodeRecords(spec.nlp_model)
     history = p | "ReadHistory" >> ReadHistory(spec.s3, spec.history_keys)
 
     threshold = spec.near_dup_threshold or DEFAULT_THRESHOLD
-    dedup = decoded.items | "Dedup" >> Deduplicate(history=history.articles, threshold=threshold)
-    _ = dedup["dropped"] | "CountDropped" >> beam.Map(lambda _: dropped.inc())
-    # Records whose rows an earlier run wrote (a replay): already accounted for there.
-    _ = dedup["replayed"] | "CountReplayed" >> beam.Map(lambda _: replayed.inc())
+    dedup = decoded[ITEMS] | "Dedup" >> Deduplicate(history=history["articles"], threshold=threshold)
     duplicates = (dedup["dropped"] | "DuplicateRows" >> beam.Map(duplicate_row)
-                  | "DropSeenDuplicates" >> DropSeen(history.duplicates, record_key))
+                  | "DropSeenDuplicates" >> DropSeen(history["duplicates"], record_key))
 
     models = spec.language_models()
     articles = dedup["articles"] | "DetectLanguage" >> DetectLanguage(models)
+    groups = groups_for(sum(r.size for r in spec.splits), spec.nlp_batch_size)
     extracted = articles | "ExtractOncePerText" >> ExtractOncePerText(ExtractPerLanguage(
-        models, spec.nlp_batch_size, spec.leaders_file, spec.nlp_batch_chars))
+        models, spec.nlp_batch_size, spec.leaders, spec.nlp_batch_chars, groups))
     nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.Map(_nlp_reject)
     rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
-               | "DropSeenRejects" >> DropSeen(history.rejects, reject_key))
+               | "DropSeenRejects" >> DropSeen(history["rejects"], reject_key))
 
     run_id = spec.run_id
-    # Sources of (table, row), handed to the writer apart: each becomes Arrow where it is made
-    # (the extracted articles' rows in the NLP workers), not after a Flatten of every row.
-    rows = (extracted[DONE] | "ArticleRows" >> beam.FlatMap(to_table_rows, run_id),
+    # Sources of rows, handed to the writer apart: the extracted articles' rows become Arrow where
+    # they are made (one chunk per NLP batch and file), not after a Flatten of every row.
+    rows = (extracted[DONE] | "ArticleRows" >> beam.Map(batch_rows, run_id),
             extracted[COPIES] | "CopyRows" >> beam.FlatMap(to_table_rows, run_id),
             rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})),
             duplicates | "DuplicateTableRows" >> beam.Map(lambda r: ("duplicates", {**r, "run_id": run_id})))
-    return rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)
+    written = rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)
+
+    counts = ((decoded[ITEMS] | "CountDecoded" >> counters.count_each(counters.ITEMS_DECODED),
+               decoded[REJECTS] | "CountDecodeRejects" >> counters.count_each(counters.REJECTS),
+               extracted[FAILED] | "CountNlpRejects" >> counters.count_each(counters.REJECTS),
+               dedup["dropped"] | "CountDropped" >> counters.count_each(counters.DUPLICATES_DROPPED),
+               # records whose rows an earlier run wrote (a replay): accounted for there
+               dedup["replayed"] | "CountReplayed" >> counters.count_each(counters.REPLAYED_ROWS),
+               articles | "NlpSkippedOnes" >> beam.Filter(lambda a: a.get("nlp_skipped"))
+               | "CountNlpSkipped" >> counters.count_each(counters.NLP_SKIPPED),
+               extracted[DONE] | "CountQuotes" >> counters.count_extraction())
+              | "Counts" >> beam.Flatten())
+    counted = counts | "WriteCounters" >> WriteCounters(spec.s3, spec.run_id)
+    return (written, counted) | "RunOutputs" >> beam.Flatten()

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 
+from transforms import counters as names
+
 
 @dataclass(frozen=True)
 class RunMetrics:
@@ -38,10 +40,11 @@ class RunMetrics:
     def from_summary(cls, summary, consumer_lag: int = 0, finished_at: float | None = None) -> "RunMetrics":
         counters = summary.counters or {}
         return cls(status=summary.status, records=summary.records, rows=dict(summary.rows or {}),
-                   duplicates=counters.get("duplicates_dropped", 0), replayed=counters.get("replayed_rows", 0),
-                   quotes=counters.get("quotes", 0),
-                   leadership_statements=counters.get("leadership_statements", 0),
-                   rejects=counters.get("rejects", 0),
+                   duplicates=counters.get(names.DUPLICATES_DROPPED, 0),
+                   replayed=counters.get(names.REPLAYED_ROWS, 0),
+                   quotes=counters.get(names.QUOTES, 0),
+                   leadership_statements=counters.get(names.LEADERSHIP_STATEMENTS, 0),
+                   rejects=counters.get(names.REJECTS, 0),
                    alert_failures=getattr(summary, "alert_failures", 0), seconds=summary.seconds,
                    consumer_lag=consumer_lag,
                    finished_at=time.time() if finished_at is None else finished_at,

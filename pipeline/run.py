@@ -29,8 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from connectors import run_ledger, s3, tables
-from connectors.errors import (KafkaUnavailable, OperatorError, RunFailed, RunLocked, S3DeleteError,
-                              S3Unavailable, from_failure)
+from connectors.errors import (ConfigError, KafkaUnavailable, OperatorError, RunFailed, RunLocked,
+                               S3DeleteError, S3Unavailable, from_failure)
 from connectors.history import history_files
 from connectors.kafka_source import (Backlog, KafkaSettings, OffsetRange, cap_ranges, commit_ranges,
                                      plan_backlog, run_id_for, split_ranges)
@@ -38,7 +38,6 @@ from pipeline.alerting import alert_on_run, failures, retry_alerts
 from pipeline.config import Config
 from pipeline.fresh_process import no_log_setup, run_in_fresh_process
 from pipeline.iceberg import register as register_in_iceberg
-from transforms.counters import NAMESPACE
 
 
 @dataclass
@@ -80,7 +79,9 @@ class RunSummary:
         if self.status == "nothing to do":
             return "run: nothing to do (no new records); nothing written, no offsets moved"
         rows = ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items()))
-        extra = ", ".join(f"{k} {v}" for k, v in sorted(self.counters.items()) if k not in ("items_decoded",))
+        # counters that counted something (the manifest keeps them all, zeros included)
+        extra = ", ".join(f"{k} {v}" for k, v in sorted(self.counters.items())
+                          if v and k not in ("items_decoded",))
         return (f"run {self.run_id}: {self.status}: {self.records} records -> {rows or 'no rows'}"
                 f"{' (' + extra + ')' if extra else ''} in {self.seconds:.1f}s; {self.location}")
 
@@ -158,17 +159,18 @@ def _plan(ks: KafkaSettings, max_records: int | None) -> tuple[Backlog, list[Off
 
 
 def _run_pipeline(config: Config, beam_args, spec) -> dict[str, int]:
-    from apache_beam.options.pipeline_options import PipelineOptions
+    """Run the job on the runner the Beam options name; returns the counters the job wrote."""
     import apache_beam as beam
 
-    from pipeline import job
+    from pipeline import engines, job
 
-    options = PipelineOptions(list(config.pipeline.beam_args) + list(beam_args or []))
+    options = engines.pipeline_options(list(config.pipeline.beam_args) + list(beam_args or []),
+                                       len(spec.splits))
     p = beam.Pipeline(options=options)
     job.build(p, spec)
     result = p.run()
     result.wait_until_finish()
-    return _counters(result)
+    return run_ledger.read_counters(spec.s3, spec.run_id)
 
 
 def execute(config: Config, beam_args: list[str] | None = None, *, since: datetime | None = None,
@@ -178,6 +180,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
     from pipeline import job
 
     started = time.monotonic()
+    leaders = _leaders(config.nlp.leaders_file) if config.pipeline.nlp_enabled else None
     ks = KafkaSettings.from_config(config.kafka)
     ss = s3.S3Settings.from_config(config.s3)
     location = ss.url(ss.prefix)
@@ -214,6 +217,8 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
             existing = run_ledger.data_files(ss)  # one listing serves clean-up and history
             try:
                 summary.removed_orphans = len(run_ledger.remove_uncommitted(ss, existing, done))
+                # Counters of runs that died before their manifest: this run's must be its own.
+                run_ledger.delete_counters(ss)
             except S3DeleteError as exc:
                 # Left in place, a crashed run's files stay visible to every glob reader.
                 raise S3DeleteError(f"{exc}; files of unfinished runs were not removed, so this run "
@@ -227,7 +232,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                 nlp_model=config.nlp.model if config.pipeline.nlp_enabled else None,
                 nlp_models=tuple(sorted(config.nlp.language_models().items())),
                 nlp_batch_size=config.nlp.batch_size, nlp_batch_chars=config.nlp.batch_chars,
-                leaders_file=config.nlp.leaders_file)
+                leaders=leaders)
             summary.counters = _run_pipeline(config, beam_args, spec)
             files = run_ledger.files_of_run(ss, run_id)
         except S3DeleteError:
@@ -245,6 +250,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
                 files=[{"table": f.table, "key": f.key, "rows": f.rows} for f in files],
                 rows=summary.rows, counters=summary.counters,
                 retention_lost=[vars(loss) | {"records": loss.records} for loss in planned.lost]))
+            run_ledger.delete_counters(ss, [run_id])  # the manifest holds them now
             summary.iceberg = register_in_iceberg(config, ss)
             summary.alerts = alert_on_run(config.alerts, ss, files)
             commit_ranges(ks, ranges)
@@ -289,13 +295,15 @@ def drain(config: Config, beam_args, since=None, offsets=None, log_setup=no_log_
             return summaries
 
 
-def _counters(result) -> dict[str, int]:
-    from apache_beam.metrics.metric import MetricsFilter
+def _leaders(path: str | None):
+    """The leaders list of ``nlp.leaders_file``, read here by the launcher: it travels to the
+    workers with the job, which on a cluster do not share this machine's disk."""
+    if not path:
+        return None
+    from transforms.leaders import load_gazetteer
 
-    out: dict[str, int] = {}
     try:
-        for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
-            out[c.key.metric.name] = out.get(c.key.metric.name, 0) + (c.committed or c.attempted or 0)
-    except Exception:  # some runners report no metrics; the row counts still come from S3
-        pass
-    return out
+        return load_gazetteer(path)
+    except Exception as exc:
+        raise ConfigError(f"nlp.leaders_file {path}: cannot be read: {type(exc).__name__}: "
+                          f"{_first_line(exc)}; nothing read, no offsets moved") from None

@@ -11,6 +11,7 @@ Plain Python (no Beam): ``transforms.batching_beam`` wraps it for the pipeline.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -66,3 +67,10 @@ def group_of(key: str, groups: int) -> int:
     (Python's own ``hash`` of a str differs between processes)."""
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % max(1, groups)
+
+
+def groups_for(elements: int, max_count: int) -> int:
+    """Groups to spread ``elements`` over before batching them ``max_count`` at a time: about two
+    batches' worth each, so most batches are full and a run of 2,500 records with batches of 64
+    still has ~20 groups to share out among the workers."""
+    return max(1, math.ceil(elements / (2 * max_count)))

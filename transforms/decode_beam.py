@@ -1,14 +1,14 @@
 """Beam wrapper of transforms/decode.py and transforms/article.py: Kafka records -> article
 candidates, and a `rejects` row (stage `decode` or `prepare`, with the reason) for each record
-that is not a valid feed item."""
+that is not a valid feed item. (The run counts both outputs as data: pipeline/job.py.)"""
 from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
-from transforms import counters
 from transforms.article import prepare_article
 from transforms.decode import DecodeError, decode_item, received_time
+from transforms.outputs import WithOutputs
 from transforms.rows import error_line, reject_row
 
 ITEMS, REJECTS = "items", "rejects"
@@ -19,8 +19,6 @@ class _DecodeFn(beam.DoFn):
     every worker that decodes, so it is ready when the records come out of dedup."""
 
     def __init__(self, preload_model: str | None = None):
-        self.items = counters.counter(counters.ITEMS_DECODED)
-        self.rejected = counters.counter(counters.REJECTS)
         self._preload_model = preload_model
 
     def setup(self):
@@ -33,18 +31,15 @@ class _DecodeFn(beam.DoFn):
         try:
             item = decode_item(record["value"], received_time(record.get("timestamp_ms")))
         except Exception as exc:  # DecodeError: its reason; anything else must not stop the run either
-            self.rejected.inc()
             reason = str(exc) if isinstance(exc, DecodeError) else error_line(exc)
             yield TaggedOutput(REJECTS, reject_row(record, "decode", reason))
             return
         try:
             article = prepare_article(item, record)
         except Exception as exc:  # a valid item whose text breaks cleaning must not stop the run
-            self.rejected.inc()
             yield TaggedOutput(REJECTS, reject_row(record, "prepare", error_line(exc), item.item_id,
                                                    item.fetched_at))
             return
-        self.items.inc()
         # The raw record travels with the article so a later stage can reject it losslessly.
         yield {**article, "_record": record}
 
@@ -57,5 +52,4 @@ class DecodeRecords(beam.PTransform):
         self._preload_model = preload_model
 
     def expand(self, records):
-        return records | "DecodeFn" >> beam.ParDo(_DecodeFn(self._preload_model)).with_outputs(
-            REJECTS, main=ITEMS)
+        return records | "DecodeFn" >> WithOutputs(_DecodeFn(self._preload_model), REJECTS, main=ITEMS)

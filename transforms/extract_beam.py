@@ -3,13 +3,19 @@ into ``nlp.pipe``, and a document that makes extraction raise set aside instead 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
-from transforms import counters
 from transforms.batching_beam import BatchByBudget
 from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MODEL
+from transforms.outputs import WithOutputs
 
+if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
+    from transforms.leaders import Gazetteer
+
+DONE = "done"
 FAILED = "failed"
 
 
@@ -22,20 +28,21 @@ def _doc(item: dict) -> tuple[str, str, str | None]:
 
 
 class _ExtractBatch(beam.DoFn):
-    """list[item dict] -> each item + ``quotes`` and ``entities``; failures -> (item, reason)."""
+    """list[item dict] -> the list of items + ``quotes`` and ``entities``; failures -> (item, reason).
 
-    def __init__(self, model: str, batch_size: int, leaders_file: str | None):
-        self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
-        self.quotes = counters.counter(counters.QUOTES)
-        self.leadership = counters.counter(counters.LEADERSHIP_STATEMENTS)
-        self.failed = counters.counter(counters.REJECTS)
+    ``leaders``: the gazetteer itself (it travels with the job: a worker never reads the
+    launcher's files), or None for the bundled one.
+    """
+
+    def __init__(self, model: str, batch_size: int, leaders: Gazetteer | None):
+        self._model, self._batch_size, self._leaders = model, batch_size, leaders
 
     def setup(self):
-        from transforms.leaders import default_gazetteer, load_gazetteer
+        from transforms.leaders import default_gazetteer
         from transforms.nlp import load_nlp
 
         self._nlp = load_nlp(self._model)
-        self._gazetteer = load_gazetteer(self._leaders_file) if self._leaders_file else default_gazetteer()
+        self._gazetteer = self._leaders or default_gazetteer()
 
     def _extract(self, items: list[dict]):
         from transforms.extract import extract_documents
@@ -52,24 +59,30 @@ class _ExtractBatch(beam.DoFn):
                 try:
                     pairs.append((item, self._extract([item])[0]))
                 except Exception as exc:
-                    self.failed.inc()
                     yield TaggedOutput(FAILED, (item, f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]))
-        for item, result in pairs:
-            quotes = [q.to_dict() for q in result.quotes]
-            self.quotes.inc(len(quotes))
-            self.leadership.inc(sum(1 for q in quotes if q["is_leadership"]))
-            yield {**item, "quotes": quotes, "entities": [e.to_dict() for e in result.entities]}
+        if pairs:
+            # One element per batch: its rows become Arrow together, where they are made.
+            yield [{**item, "quotes": [q.to_dict() for q in result.quotes],
+                    "entities": [e.to_dict() for e in result.entities]} for item, result in pairs]
+
+
+def item_key(item: dict) -> str:
+    return item["item_id"]
 
 
 class ExtractQuotesAndEntities(beam.PTransform):
-    """dict(item_id, text, published, ...) -> outputs ``done`` (the dict + ``quotes``, ``entities``)
-    and ``failed`` ((dict, reason) for documents whose extraction raised)."""
+    """dict(item_id, text, published, ...) -> ``{"done": ..., "failed": ...}``: ``done`` holds
+    lists (one per NLP batch) of the dicts + ``quotes``, ``entities``; ``failed`` holds
+    (dict, reason) for documents whose extraction raised.
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders_file: str | None = None,
-                 batch_chars: int = DEFAULT_BATCH_CHARS):
+    ``groups``: how many groups the texts are spread over before batching (BatchByBudget).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders: Gazetteer | None = None,
+                 batch_chars: int = DEFAULT_BATCH_CHARS, groups: int = 1):
         super().__init__()
-        self._model, self._batch_size, self._leaders_file = model, batch_size, leaders_file
-        self._batch_chars = batch_chars
+        self._model, self._batch_size, self._leaders = model, batch_size, leaders
+        self._batch_chars, self._groups = batch_chars, groups
 
     def expand(self, items):
         # Fixed batches of `batch_size`, as bare `nlp.pipe` makes: BatchElements' adaptive sizing
@@ -79,6 +92,7 @@ class ExtractQuotesAndEntities(beam.PTransform):
         # each), so `batch_chars` caps those too: otherwise the worst batch - the longest texts
         # landing together - sets a worker's peak, and more batches make a worse worst batch.
         return (items
-                | "BatchForNlp" >> BatchByBudget(self._batch_size, self._batch_chars, _text_chars)
-                | "Extract" >> beam.ParDo(_ExtractBatch(self._model, self._batch_size, self._leaders_file))
-                .with_outputs(FAILED, main="done"))
+                | "BatchForNlp" >> BatchByBudget(self._batch_size, self._batch_chars, _text_chars,
+                                                 key=item_key, groups=self._groups)
+                | "Extract" >> WithOutputs(_ExtractBatch(self._model, self._batch_size, self._leaders),
+                                           FAILED, main=DONE))

@@ -1,18 +1,23 @@
 """Beam wrapper around ``transforms.language``: one detector per worker, the article dict gains
 ``language``, ``language_source`` and, when NLP will not run for it, ``nlp_skipped`` and
-``nlp_skip_reason``; ``nlp_model`` names the model that will."""
+``nlp_skip_reason``; ``nlp_model`` names the model that will. (The run counts ``nlp_skipped`` as
+data: pipeline/job.py.)"""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import apache_beam as beam
 
-from transforms import counters
+from transforms.batching_beam import BatchByBudget
 from transforms.language import article_language, detector, nlp_plan
+
+if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
+    from transforms.leaders import Gazetteer
 
 
 class _LanguageFn(beam.DoFn):
     def __init__(self, models: dict[str, str] | None):
         self._models = models
-        self.skipped = counters.counter(counters.NLP_SKIPPED)
 
     def setup(self):
         self._detect = detector()
@@ -20,8 +25,6 @@ class _LanguageFn(beam.DoFn):
     def process(self, article: dict):
         found = article_language(article.get("text") or "", article.get("language"), self._detect)
         plan = nlp_plan(found.language, self._models)
-        if plan.skip_reason:
-            self.skipped.inc()
         yield {**article, "language": found.language, "language_source": found.source,
                "nlp_model": plan.model, "nlp_skipped": plan.skip_reason is not None,
                "nlp_skip_reason": plan.skip_reason}
@@ -39,31 +42,44 @@ class DetectLanguage(beam.PTransform):
         return articles | "Language" >> beam.ParDo(_LanguageFn(self._models))
 
 
-class ExtractPerLanguage(beam.PTransform):
-    """Articles marked by ``DetectLanguage`` -> outputs ``done`` (each article NLP runs for,
-    through its language's model, + ``quotes`` and ``entities``; the others as they are, marked
-    ``nlp_skipped``) and ``failed`` ((article, reason) whose extraction raised)."""
+def _text_chars(article: dict) -> int:
+    return len(article.get("text") or "")
 
-    def __init__(self, models: dict[str, str] | None, batch_size: int, leaders_file: str | None,
-                 batch_chars: int):
+
+class ExtractPerLanguage(beam.PTransform):
+    """Articles marked by ``DetectLanguage`` -> outputs ``done`` (lists of articles, one per batch:
+    each article NLP runs for, through its language's model, + ``quotes`` and ``entities``; the
+    others as they are, marked ``nlp_skipped``, in batches of the same budgets) and ``failed``
+    ((article, reason) whose extraction raised).
+
+    ``leaders``: the loaded leaders list (None: the bundled one); ``groups``: how many groups the
+    texts are spread over before batching (``transforms.batching.groups_for``).
+    """
+
+    def __init__(self, models: dict[str, str] | None, batch_size: int, leaders: Gazetteer | None,
+                 batch_chars: int, groups: int = 1):
         super().__init__()
         self._models = sorted(set((models or {}).values()))
-        self._args = (batch_size, leaders_file, batch_chars)
+        self._args = (batch_size, leaders, batch_chars, groups)
 
     def expand(self, articles):
-        from transforms.extract_beam import FAILED, ExtractQuotesAndEntities
+        from transforms.extract_beam import DONE, FAILED, ExtractQuotesAndEntities, item_key
 
-        batch_size, leaders_file, batch_chars = self._args
-        done = [articles | "NlpSkipped" >> beam.Filter(lambda a: not a.get("nlp_model"))]
+        batch_size, leaders, batch_chars, groups = self._args
+        # batches like the extracted ones, so every article's rows become Arrow together
+        done = [articles
+                | "NlpSkipped" >> beam.Filter(lambda a: not a.get("nlp_model"))
+                | "SkippedBatches" >> BatchByBudget(batch_size, batch_chars, _text_chars, key=item_key,
+                                                    groups=groups)]
         failed = []
         for model in self._models:
             label = "Extract" if len(self._models) == 1 else f"Extract[{model}]"
             extracted = (articles
                          | f"For[{model}]" >> beam.Filter(lambda a, m=model: a.get("nlp_model") == m)
-                         | label >> ExtractQuotesAndEntities(model, batch_size, leaders_file, batch_chars))
-            done.append(extracted.done)
+                         | label >> ExtractQuotesAndEntities(model, batch_size, leaders, batch_chars, groups))
+            done.append(extracted[DONE])
             failed.append(extracted[FAILED])
         if not failed:
             failed = [articles.pipeline | "NoNlp" >> beam.Create([])]
-        return {"done": tuple(done) | "NlpDone" >> beam.Flatten(),
+        return {DONE: tuple(done) | "NlpDone" >> beam.Flatten(),
                 FAILED: tuple(failed) | "NlpFailed" >> beam.Flatten()}

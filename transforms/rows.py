@@ -26,6 +26,11 @@ def to_table_rows(article: dict, run_id: str) -> Iterator[tuple[str, dict]]:
                            "run_id": run_id}
 
 
+def batch_rows(batch: list[dict], run_id: str) -> list[tuple[str, dict]]:
+    """The rows of one NLP batch, together: they become Arrow in the worker that made them."""
+    return [table_row for article in batch for table_row in to_table_rows(article, run_id)]
+
+
 def error_line(exc: BaseException) -> str:
     """An exception as the one-line reason of a reject."""
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]

