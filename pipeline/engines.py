@@ -3,8 +3,9 @@
 The Beam job is the same on every runner; only its options differ. `newsbeam run` passes the
 options it does not know to Beam, after these adjustments:
 
-- ``--runner=DaskRunner``: Beam knows Dask's runner only by its class path; the short name is
-  accepted too.
+- ``--runner=DaskRunner`` (or Beam's class path for it) runs on ``pipeline.dask_runner``: Beam's
+  DaskRunner with a bounded number of partitions per shuffle, without which a job of many joins
+  like this one drowns in empty tasks (that module says why).
 - On Dask, without ``--dask_npartitions`` / ``--dask_partition_size``, each input the job creates
   (the Kafka read splits above all) is cut into one partition per read split. Beam's default,
   128 elements per partition, puts a run's few splits into one partition, and a partition is
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
+DASK_RUNNER = "pipeline.dask_runner.DaskRunner"
+DASK_NAMES = ("DaskRunner", "apache_beam.runners.dask.dask_runner.DaskRunner", DASK_RUNNER)
 
 
 def is_dask(options: PipelineOptions) -> bool:
-    return (options.view_as(StandardOptions).runner or "") in ("DaskRunner", DASK_RUNNER)
+    return (options.view_as(StandardOptions).runner or "") in DASK_NAMES
 
 
 def pipeline_options(args: list[str], read_splits: int) -> PipelineOptions:
