@@ -33,6 +33,11 @@ class CountersMissing(RunFailed):
     did not run every step of the job."""
 
 
+class WorkerLost(RunFailed):
+    """A worker process of the engine running the job died mid-run (killed, out of memory);
+    names the worker. Nothing of the run is committed, the next run retries its records."""
+
+
 class ConfigError(OperatorError):
     """The configuration (file, environment, flags) is invalid: one line per problem."""
 
@@ -125,6 +130,9 @@ def from_failure(exc: BaseException) -> OperatorError | None:
         seen.add(id(node))
         if isinstance(node, OperatorError):
             return node
+        engine = _engine_failure(node)
+        if engine is not None:
+            return engine
         node = node.__cause__ or node.__context__
     text = str(exc)
     best: tuple[int, OperatorError] | None = None
@@ -136,3 +144,16 @@ def from_failure(exc: BaseException) -> OperatorError | None:
             if best is None or m.start() > best[0]:
                 best = (m.start(), cls(message))
     return best[1] if best else None
+
+
+def _engine_failure(exc: BaseException) -> OperatorError | None:
+    """An engine's own exception that has a meaning for the operator, by its type (module and
+    name: importing the engine here would load it into every process)."""
+    cls = type(exc)
+    if cls.__name__ == "KilledWorker" and cls.__module__.split(".")[0] == "distributed":
+        # dask.distributed: the workers that ran a task all died while running it
+        last = exc.args[1] if len(exc.args) > 1 else None
+        address = getattr(last, "address", last if isinstance(last, str) else None)
+        return WorkerLost("a Dask worker died while running part of the job (KilledWorker"
+                          + (f", last on {address}" if address else "") + "; see that worker's log)")
+    return None

@@ -3,7 +3,8 @@
 Beam itself drops an option it does not know with a warning ("Discarding unparseable args"),
 which is how `newsbeam run --confg prod.yaml` used to run against the defaults. Known = defined
 by any registered `PipelineOptions` subclass (sub-subclasses and runner-specific ones included;
-the runner named by `--runner` is imported first so its own options register).
+the runner named by `--runner` is imported first so its own options register, as the run resolves
+it: `--runner=DaskRunner` is pipeline/dask_runner.py, see pipeline/engines.py).
 """
 from __future__ import annotations
 
@@ -27,19 +28,23 @@ def _import_runner(args: list[str]) -> None:
             try:
                 from apache_beam.runners.runner import create_runner
 
-                create_runner(name)
+                from pipeline.engines import runner_path
+
+                create_runner(runner_path(name))
             except Exception:  # an unknown runner is Beam's to report, with its own message
                 pass
 
 
-def unknown_beam_options(args: list[str]) -> list[str]:
-    """The words of `args` that no Beam pipeline option accounts for (options and stray values)."""
+def unknown_beam_options(args: list[str], runner_args: list[str] = ()) -> list[str]:
+    """The words of `args` that no Beam pipeline option accounts for (options and stray values).
+    ``runner_args``: other options of the same run, whose `--runner` counts too (the config's
+    `pipeline.beam_args` may name the runner whose options the command line sets)."""
     if not args:
         return []
     from apache_beam.options.pipeline_options import PipelineOptions
 
     _NamesOnly = _names_only_parser()
-    _import_runner(args)
+    _import_runner([*runner_args, *args])
     # conflict_handler="resolve": a class defined twice (e.g. in a main session) must not abort.
     parser = _NamesOnly(allow_abbrev=False, conflict_handler="resolve")
     for cls in _subclasses(PipelineOptions):

@@ -40,7 +40,7 @@ def _check_beam_options(config: Config, beam_args: list[str]) -> None:
     """An option neither newsbeam nor Beam knows is an error (Beam would drop it with a warning)."""
     from pipeline.beam_options import unknown_beam_options
 
-    unknown = unknown_beam_options(beam_args)
+    unknown = unknown_beam_options(beam_args, runner_args=list(config.pipeline.beam_args))
     if unknown:
         raise UsageError(f"unknown option(s) {' '.join(unknown)}: neither newsbeam nor Apache Beam "
                          "defines them (`newsbeam run --help` lists newsbeam's; Beam's are those of "

@@ -23,12 +23,17 @@ def is_dask(options: PipelineOptions) -> bool:
     return (options.view_as(StandardOptions).runner or "") in DASK_NAMES
 
 
+def runner_path(name: str) -> str:
+    """The runner a ``--runner`` value resolves to for a run (Beam's own resolution otherwise)."""
+    return DASK_RUNNER if name in DASK_NAMES else name
+
+
 def pipeline_options(args: list[str], read_splits: int) -> PipelineOptions:
     options = PipelineOptions(args)
     if is_dask(options):
         from apache_beam.runners.dask.dask_runner import DaskOptions
 
-        options.view_as(StandardOptions).runner = DASK_RUNNER
+        options.view_as(StandardOptions).runner = runner_path(options.view_as(StandardOptions).runner)
         dask = options.view_as(DaskOptions)
         if dask.npartitions is None and dask.partition_size is None:
             dask.npartitions = max(1, read_splits)
