@@ -39,6 +39,7 @@ stack-up: install
 
 stack-down:
 	bash deploy/local/stack.sh down
+	bash deploy/local/dask.sh down
 
 demo: install
 	$(VENV)/bin/newsbeam --config deploy/local/newsbeam.local.yaml demo

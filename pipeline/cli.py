@@ -340,7 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "Any option not listed here is passed to Apache Beam, e.g. --runner=PrismRunner, "
                        "--direct_num_workers=2, --direct_running_mode=multi_processing, when Beam "
                        "defines it (any PipelineOptions, runner-specific ones included); an option "
-                       "neither defines is an error. A backlog "
+                       "neither defines is an error. On a Dask cluster: --runner=DaskRunner "
+                       "--dask_client_address=tcp://HOST:8786 (only the Beam job goes there; see "
+                       "docs/operations.md, Scaling out). A backlog "
                        "above pipeline.max_records_per_run is processed in several runs, each in a "
                        "fresh process, so memory stays bounded.",
                        epilog="exit status: 0 done (or nothing to do); 1 failed, 3 Kafka unavailable, "
