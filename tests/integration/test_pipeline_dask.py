@@ -199,8 +199,8 @@ def test_dask_worker_killed_mid_run_fails_clearly_then_rerun_writes_each_item_on
     from distributed import Client
 
     cfg = stack_config
-    texts = _bbc_texts(300, "politics") + _bbc_texts(100, "business")
-    items = [feed_item(f"k-{i:03d}", t) for i, t in enumerate(dict.fromkeys(texts))]
+    # enough text that each NLP task runs for seconds, so the kill lands inside one
+    items = [feed_item(f"k-{i:03d}", t) for i, t in enumerate(dict.fromkeys(_bbc_texts(200, "politics")))]
     produce(cfg, items)
     proc = _run_cli(cfg, {}, DASK_ARGS, tmp_path)
     killed = None
