@@ -1,20 +1,22 @@
-"""deploy/k8s/dask: the Dask cluster overlay hangs together with the base and the real CLI."""
+"""deploy/k8s/dask: the Dask cluster overlay hangs together with the base and the real CLI.
+(tests/unit/test_deploy_manifests.py checks its files like every manifest: schema, restricted
+pod security, commands, references.)"""
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import yaml
 
 from pipeline import engines
-from pipeline.config import load_config
+from test_deploy_manifests import _pod_spec, cli_problem, restricted_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DASK = ROOT / "deploy" / "k8s" / "dask"
 
 
-def _docs(path: Path) -> list[dict]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+def _doc(path: Path) -> dict:
+    (doc,) = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return doc
 
 
 def test_overlay_lists_its_files_and_the_base():
@@ -24,33 +26,30 @@ def test_overlay_lists_its_files_and_the_base():
     assert listed - {"../"} == {p.name for p in DASK.glob("*.yaml")} - {"kustomization.yaml"}
 
 
-def test_patch_targets_the_base_run_and_points_it_at_the_scheduler_service():
-    base = {(d["kind"], d["metadata"]["name"]): d
-            for p in (ROOT / "deploy" / "k8s").glob("*.yaml") for d in _docs(p) if "metadata" in d}
-    (patch,) = _docs(DASK / "run-on-dask.yaml")
-    target = base[(patch["kind"], patch["metadata"]["name"])]
-    names = {c["name"] for c in target["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]}
-    (container,) = patch["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    assert container["name"] in names
-    env = {e["name"]: e["value"] for e in container["env"]}
-    args = load_config(None, env).pipeline.beam_args  # the launcher reads it like this
-    options = engines.pipeline_options(args, 4).get_all_options()
+def test_the_run_goes_to_the_scheduler_service_and_the_rest_of_the_base_cronjob_holds():
+    base, dask = _doc(ROOT / "deploy/k8s/pipeline-cronjob.yaml"), _doc(DASK / "pipeline-cronjob.yaml")
+    assert (dask["kind"], dask["metadata"]["name"]) == (base["kind"], base["metadata"]["name"])  # merged over it
+    for key in ("schedule", "concurrencyPolicy"):
+        assert dask["spec"][key] == base["spec"][key]
+    (run,) = _pod_spec(dask)["containers"]
+    assert cli_problem(run["command"]) is None
+    options = engines.pipeline_options(run["command"][2:], 4).get_all_options()
     assert options["runner"] == engines.DASK_RUNNER
-
-    (cluster,) = _docs(DASK / "daskcluster.yaml")
-    service = cluster["spec"]["scheduler"]["service"]
-    port = {p["name"]: p["port"] for p in service["ports"]}["tcp-comm"]
+    cluster = _doc(DASK / "daskcluster.yaml")
+    port = {p["name"]: p["port"] for p in cluster["spec"]["scheduler"]["service"]["ports"]}["tcp-comm"]
     assert options["address"] == f"tcp://{cluster['metadata']['name']}-scheduler:{port}"
 
 
-def test_workers_run_one_thread_under_a_memory_limit_below_the_pods():
-    (cluster,) = _docs(DASK / "daskcluster.yaml")
-    (worker,) = cluster["spec"]["worker"]["spec"]["containers"]
+def test_dask_pods_meet_the_restricted_standard_and_workers_run_as_the_pipeline():
+    cluster = _doc(DASK / "daskcluster.yaml")
+    for role in ("scheduler", "worker"):
+        assert restricted_problems(role, cluster["spec"][role]["spec"]) == []
+    worker_pod = cluster["spec"]["worker"]["spec"]
+    assert worker_pod["serviceAccountName"] == _pod_spec(_doc(ROOT / "deploy/k8s/pipeline-cronjob.yaml"))["serviceAccountName"]
+    (worker,) = worker_pod["containers"]
     args = worker["args"]
     assert args[:2] == ["dask", "worker"] and args[args.index("--nthreads") + 1] == "1"
-    limit = args[args.index("--memory-limit") + 1]
-    pod = worker["resources"]["limits"]["memory"]
-    assert float(limit.removesuffix("GiB")) < float(pod.removesuffix("Gi"))
+    nanny_limit = float(args[args.index("--memory-limit") + 1].removesuffix("GiB")) * 1024
+    assert nanny_limit < float(worker["resources"]["limits"]["memory"].removesuffix("Mi"))
     (scheduler,) = cluster["spec"]["scheduler"]["spec"]["containers"]
     assert {"name": "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "value": "0"} in scheduler["env"]
-    assert shlex.join(scheduler["args"]).startswith("dask scheduler")
