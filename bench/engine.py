@@ -13,7 +13,8 @@
 
 Per size N the first N BBC articles (all distinct texts) go into a fresh Kafka topic; every run
 reads it with its own consumer group and S3 prefix, in its own process, through `newsbeam run`
-with NLP on. Runs alternate (even repeats dask first, odd repeats direct first). Wall seconds are
+with NLP on. Runs alternate (even repeats dask first, odd repeats direct first), and the sizes
+are interleaved within each repeat (rotated from one repeat to the next). Wall seconds are
 fitted per engine as a + b*N (least squares over every run): a is the fixed start-up cost of a run,
 b the cost per article. Peak RSS: the largest process of a direct run's tree (its SDK workers),
 and each Dask worker's own high-water mark (VmHWM) after all runs.
@@ -101,18 +102,23 @@ def main(argv: list[str]) -> None:
     direct_peaks = []
     cluster("up", args.workers)
     try:
-        for n in args.sizes:
-            topic = f"bench.engine.{n}.{uuid.uuid4().hex[:6]}"
+        topics = {n: f"bench.engine.{n}.{uuid.uuid4().hex[:6]}" for n in args.sizes}
+        for n, topic in topics.items():
             e2e.produce(topic, e2e.feed_items(docs, n, "distinct", f"eng{n}"))
-            try:
-                for r in range(args.repeats):
+        try:
+            # Sizes interleaved within each repeat (rotated), so a machine getting busier over
+            # the session does not pass for a cost per article.
+            for r in range(args.repeats):
+                sizes = args.sizes[r % len(args.sizes):] + args.sizes[:r % len(args.sizes)]
+                for n in sizes:
                     order = ("dask", "direct") if r % 2 == 0 else ("direct", "dask")
                     for engine in order:
-                        wall, peak = one_run(engine, topic, n, tmp, args.workers)
+                        wall, peak = one_run(engine, topics[n], n, tmp, args.workers)
                         runs[engine].append((n, wall))
                         if engine == "direct":
                             direct_peaks.append(peak)
-            finally:
+        finally:
+            for topic in topics.values():
                 e2e.delete_topic(topic)
         peaks = worker_peaks_mb()
     finally:
