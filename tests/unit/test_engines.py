@@ -109,3 +109,13 @@ def test_dask_options_are_known_to_the_option_check():
     # a fresh interpreter: options register on import, so an earlier test must not have done it
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "['--bogus']"
+
+
+def test_summary_line_names_only_counters_that_counted_something():
+    from pipeline.run import RunSummary
+
+    summary = RunSummary("written", run_id="r1", records=13, rows={},
+                         counters={"items_decoded": 13, "duplicates_dropped": 13, "quotes": 0,
+                                   "leadership_statements": 0, "rejects": 0}, location="s3://b/p")
+    assert "13 records -> no rows (duplicates_dropped 13) in" in summary.line()
+    assert "quotes" not in summary.line()
