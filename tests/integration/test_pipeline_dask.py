@@ -26,7 +26,7 @@ from connectors.kafka_source import KafkaSettings, reset_offsets
 from connectors.tables import SCHEMAS
 from conftest import ROOT, shared_path
 from pipeline.config import load_config
-from stackutil import committed_offsets, feed_item, manifests, produce, read_table
+from stackutil import OutageProxy, committed_offsets, feed_item, manifests, produce, read_table
 
 # Tests use ports 9600-9699 (other checkouts' stacks use the defaults and other ranges).
 SCHEDULER_PORT = int(os.environ.get("NEWSBEAM_TEST_DASK_SCHEDULER_PORT", "9660"))
@@ -234,3 +234,35 @@ def test_dask_worker_killed_mid_run_fails_clearly_then_rerun_writes_each_item_on
     assert ids == sorted(i["item_id"] for i in items)
     assert sum(committed_offsets(cfg).values()) == len(items)
     assert len(manifests(cfg)) == 1
+
+
+def test_dask_s3_outage_in_a_worker_is_the_typed_s3_error(stack_config, dask_cluster, tmp_path, s3_endpoint):
+    """A failure inside a Dask worker reaches the launcher as its own type: S3 going down while
+    the workers write Parquet exits 4 (S3Unavailable) naming the endpoint, offsets uncommitted;
+    the next run writes everything."""
+    cfg = stack_config.model_copy(update={"pipeline": stack_config.pipeline.model_copy(
+        update={"nlp_enabled": False})})
+    items = [feed_item(f"o-{i}", t) for i, t in enumerate(_bbc_texts(6, "business"))]
+    produce(cfg, items)
+    proxy = OutageProxy(s3_endpoint)
+    try:
+        flaky = {"NEWSBEAM_S3__ENDPOINT_URL": proxy.endpoint, "NEWSBEAM_S3__MAX_ATTEMPTS": "1",
+                 "NEWSBEAM_S3__CONNECT_TIMEOUT": "2", "NEWSBEAM_S3__READ_TIMEOUT": "5",
+                 "NEWSBEAM_PIPELINE__NLP_ENABLED": "false"}
+        proxy.fail_on_parquet_put = True
+        small = [*DASK_ARGS, "--dask_shuffle_partitions=2"]  # a small run: fewer shuffle tasks
+        code, out, err = _finish(_run_cli(cfg, flaky, small, tmp_path))
+        lines = err.strip().splitlines()
+        assert code == 4 and len(lines) == 1, err
+        assert "S3 write failed at " in lines[0] and proxy.endpoint.split("//")[1] in lines[0], lines[0]
+        assert "offsets not committed" in lines[0]
+        assert all(v is None for v in committed_offsets(cfg).values())
+        assert proxy.down  # the outage did happen in the workers' upload
+
+        proxy.fail_on_parquet_put = False
+        proxy.down = False
+        code, out, err = _finish(_run_cli(cfg, flaky, small, tmp_path))
+        assert code == 0 and ": written: 6 records" in out, out + err
+        assert sorted(r["item_id"] for r in read_table(cfg, "articles")) == [i["item_id"] for i in items]
+    finally:
+        proxy.close()
