@@ -4,7 +4,7 @@ Order matters for exactly-once effect:
   1. capture [committed, end) per partition -> run id (same offsets -> same id -> same files)
   2. delete files of runs that never wrote a manifest (a crash left them; their offsets were
      never committed, so this run reprocesses those records)
-  3. run the pipeline (files land under the run id)
+  3. run the pipeline (files land under the run id; its counters in `_counters/<run_id>.json`)
   4. write `_runs/<run_id>.json` (files, row counts, offsets)   <- the run is now durable
   5. register every committed run not yet in the Iceberg tables (only with iceberg.catalog;
      pipeline/iceberg.py): exactly the files manifests list, one commit per table
