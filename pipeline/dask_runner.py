@@ -53,6 +53,19 @@ class _BoundedGroupByKey(ops.GroupByKey):
 TRANSLATIONS = {**ops.TRANSLATIONS, _GroupByKeyOnly: _BoundedGroupByKey}
 
 
+class _Result(beam_dask.DaskRunnerResult):
+    """Beam's result, which also closes the job's client once the job has ended, done or failed:
+    Beam's keeps it open, and a process that runs several jobs (a test session, a library user)
+    would keep one client per job, reconnecting forever to a cluster that may be gone."""
+
+    def wait_until_finish(self, duration=None) -> str:
+        try:
+            return super().wait_until_finish(duration)
+        finally:
+            if duration is None:  # the job ended (a timed wait may leave it running)
+                self.client.close()
+
+
 @dataclasses.dataclass
 class _BagVisitor(PipelineVisitor):
     """Beam's DaskBagVisitor (DaskRunner.to_dask_bag_visitor), reading ``TRANSLATIONS`` above."""
@@ -104,4 +117,4 @@ class DaskRunner(beam_dask.DaskRunner):
         # As Beam's runner: compute the last step, which the whole graph feeds (pipeline/job.py
         # ends in one final output for that reason).
         graph = dask.optimize(list(visitor.bags.values())[-1])
-        return beam_dask.DaskRunnerResult(client, client.compute(graph))
+        return _Result(client, client.compute(graph))

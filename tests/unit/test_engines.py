@@ -119,3 +119,27 @@ def test_summary_line_names_only_counters_that_counted_something():
                                    "leadership_statements": 0, "rejects": 0}, location="s3://b/p")
     assert "13 records -> no rows (duplicates_dropped 13) in" in summary.line()
     assert "quotes" not in summary.line()
+
+
+def test_the_dask_client_is_closed_when_the_job_ends():
+    """Done or failed, the job's client is closed (an in-process Dask cluster: no services)."""
+    from distributed import Client
+
+    from pipeline.dask_runner import _Result
+
+    def fail():
+        raise RuntimeError("worker error")
+
+    for task, raised in ((lambda: 1, None), (fail, RuntimeError)):
+        client = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+        try:
+            result = _Result(client, [client.submit(task, pure=False)])
+            if raised:
+                with pytest.raises(raised, match="worker error"):
+                    result.wait_until_finish()
+            else:
+                assert result.wait_until_finish() == "DONE"
+            assert client.status == "closed"
+        finally:
+            client.close()
+            client.cluster.close()
