@@ -81,11 +81,34 @@ class RunLocked(OperatorError):
     exit_code = 5
 
 
+class ClaimHeld(RunLocked):
+    """Another run of the same consumer group holds its run claim on S3 (connectors/run_claim.py),
+    from this host or another; this one read nothing and changed nothing. ``holder``: the claim's
+    body as read (None when unreadable)."""
+
+    def __init__(self, message: str, holder=None):
+        super().__init__(message)
+        self.holder = holder
+
+
 class AlertsFailed(OperatorError):
     """Rows are written and offsets committed, but some alerts were not delivered; they stay in
     the alert ledger and are retried by the next run or `newsbeam alerts retry`."""
 
     exit_code = 6
+
+
+class RunFenced(OperatorError):
+    """This run lost the consumer group's claim, or the group's offsets moved under it: another
+    run took over these records, so this one published nothing more (its message says what it
+    left and who finishes). Offsets not committed by this run."""
+
+    exit_code = 7
+
+
+class ClaimLost(RunFenced):
+    """This run's claim was taken over (its lease ran out) or could not be renewed within its
+    lease: another run may be processing the same offsets, so this one must not publish."""
 
 
 class CatalogError(OperatorError):

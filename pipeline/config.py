@@ -66,6 +66,9 @@ class PipelineConfig(Section):
     near_dup_threshold: float | None = Field(default=None, gt=0, le=1)
     nlp_enabled: bool = True
     lock_path: str = ".stack/run.lock"
+    # Lease of the run claim on S3 (connectors/run_claim.py): renewed every third of it while a
+    # run is alive; a crashed run's claim is taken over this long after its last renewal.
+    claim_lease_seconds: float = Field(default=300.0, ge=1)
     # Prometheus export after each successful run (either or both).
     metrics_textfile: str | None = None
     pushgateway_url: str | None = None

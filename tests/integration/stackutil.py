@@ -135,3 +135,40 @@ def committed_offsets(config: Config) -> dict[int, int | None]:
 def manifests(config: Config) -> list[str]:
     ss = s3.S3Settings.from_config(config.s3)
     return sorted(run_ledger.committed_runs(ss))
+
+
+ROOT_CONFIG = __import__("pathlib").Path(__file__).resolve().parents[2] / "deploy" / "local" / "newsbeam.local.yaml"
+
+
+def run_env(config: Config, **overrides: str) -> dict[str, str]:
+    """Environment for a `newsbeam` subprocess on the same topic, group, prefix and S3 as
+    `config` (deploy/local/newsbeam.local.yaml plus NEWSBEAM_* overrides)."""
+    import os
+
+    env = {**os.environ,
+           "NEWSBEAM_KAFKA__BOOTSTRAP_SERVERS": config.kafka.bootstrap_servers,
+           "NEWSBEAM_KAFKA__TOPIC": config.kafka.topic, "NEWSBEAM_KAFKA__GROUP_ID": config.kafka.group_id,
+           "NEWSBEAM_S3__PREFIX": config.s3.prefix, "NEWSBEAM_S3__ENDPOINT_URL": config.s3.endpoint_url,
+           "NEWSBEAM_PIPELINE__NLP_ENABLED": str(config.pipeline.nlp_enabled).lower(),
+           "NEWSBEAM_PIPELINE__LOCK_PATH": config.pipeline.lock_path}
+    env.update({f"NEWSBEAM_{k.upper()}": v for k, v in overrides.items()})
+    return env
+
+
+def newsbeam(*args: str) -> list[str]:
+    """Command line of the CLI with the local stack's configuration file."""
+    import sys
+
+    return [sys.executable, "-m", "pipeline.cli", "--config", str(ROOT_CONFIG), *args]
+
+
+def committed_rows(config: Config, table: str) -> list[dict]:
+    """Rows of one table in committed runs only (files of runs with a manifest)."""
+    ss = s3.S3Settings.from_config(config.s3)
+    fs = s3.filesystem(ss)
+    done = run_ledger.committed_runs(ss)
+    rows: list[dict] = []
+    for f in run_ledger.data_files(ss, (table,)):
+        if f.run in done:
+            rows.extend(pq.read_table(f"{ss.bucket}/{f.key}", filesystem=fs).to_pylist())
+    return rows
