@@ -61,6 +61,7 @@ MEANING = {
     "pipeline.near_dup_threshold": "MinHash Jaccard threshold for near-duplicates; null = built-in default",
     "pipeline.nlp_enabled": "extract quotes, entities and leaders (false: articles only)",
     "pipeline.lock_path": "lock file that keeps two runs on one host apart",
+    "pipeline.claim_lease_seconds": "lease of the consumer group's run claim on S3 (`_claims/`), renewed every third of it while a run is alive; another host takes over a crashed run's claim this long after its last renewal",
     "pipeline.max_records_per_run": "records one run takes at most (null: all); `newsbeam run` drains a larger backlog in several runs, each in a fresh process, so memory is bounded by this and not by the backlog",
     "pipeline.metrics_textfile": "after each successful run, write Prometheus metrics to this file (node_exporter textfile collector); `run --metrics-textfile` overrides",
     "pipeline.pushgateway_url": "after each successful run, push metrics to this Prometheus Pushgateway; `run --pushgateway` overrides",
