@@ -63,13 +63,16 @@ def _sql(value) -> str:
 
 
 def table_glob(s: S3Settings, table: str) -> str:
+    """Every file of a table, committed or not: for display only, never for reading."""
     return s.url(s.key(table, "dt=*", "*.parquet"))
 
 
-def table_view_sql(s: S3Settings, table: str) -> str:
-    """A view reading one table with its dt partition column (hive_partitioning)."""
+def table_view_sql(s: S3Settings, table: str, keys: list[str]) -> str:
+    """A view reading exactly these files of one table (the committed ones), with the dt
+    partition column; a glob would also read the files of a run that died before its manifest."""
+    urls = ", ".join(_sql(s.url(k)) for k in sorted(keys))
     return (f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
-            f"'{table_glob(s, table)}', hive_partitioning = true, union_by_name = true)")
+            f"[{urls}], hive_partitioning = true, union_by_name = true)")
 
 
 def iceberg_view_sql(table: str, metadata_location: str) -> str:
@@ -92,12 +95,16 @@ def connect_with_iceberg_views(s: S3Settings, metadata: dict[str, str | None]):
 
 
 def connect_with_views(s: S3Settings, tables: list[str]):
-    """Connection with one view per existing table (tables with no files yet are skipped)."""
-    from connectors import run_ledger
+    """Connection with one view per table that has committed files (others are skipped).
+    Returns (connection, tables with a view)."""
+    from connectors import committed_files, run_ledger
 
-    present = {f.table for f in run_ledger.data_files(s)}
+    files = committed_files.committed(run_ledger.data_files(s), run_ledger.committed_runs(s))
     con = connect(s)
+    present = set()
     for t in tables:
-        if t in present:
-            con.execute(table_view_sql(s, t))
+        keys = [f.key for f in files if f.table == t]
+        if keys:
+            con.execute(table_view_sql(s, t, keys))
+            present.add(t)
     return con, present

@@ -112,6 +112,20 @@ def claim_key(settings: s3.S3Settings, group_id: str) -> str:
     return settings.key(CLAIMS_DIR, f"{safe}.json")
 
 
+def holder_of(settings: s3.S3Settings, group_id: str) -> str | None:
+    """Who holds the group's claim now, in words (None: nobody: never taken, or released)."""
+    try:
+        r = s3.client(settings).get_object(Bucket=settings.bucket, Key=claim_key(settings, group_id))
+    except Exception as exc:
+        if _missing(exc):
+            return None
+        raise
+    body = ClaimBody.from_json(r["Body"].read())
+    if body is None:
+        return "an unreadable claim object"
+    return None if body.released else body.describe()
+
+
 def _server_time(response: dict) -> datetime:
     date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:

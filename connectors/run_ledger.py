@@ -163,6 +163,12 @@ def _manifest_objects(settings: s3.S3Settings) -> list[dict]:
     return [o for o in s3.list_keys(settings, settings.key(RUNS_DIR) + "/") if o["Key"].endswith(".json")]
 
 
+def manifest_times(settings: s3.S3Settings) -> dict[str, datetime]:
+    """Run id -> Last-Modified of its manifest (S3's clock), from one listing."""
+    return {o["Key"].rsplit("/", 1)[-1].removesuffix(".json"): o["LastModified"]
+            for o in _manifest_objects(settings)}
+
+
 def committed_runs(settings: s3.S3Settings) -> set[str]:
     return {o["Key"].rsplit("/", 1)[-1].removesuffix(".json") for o in _manifest_objects(settings)}
 

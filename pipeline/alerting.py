@@ -1,18 +1,21 @@
-"""After a run's files are durable: alert on its leadership statements (docs/alerts.md).
+"""Alerts on leadership statements of committed runs (docs/alerts.md).
 
-Runs before the offsets are committed, so a crash here is retried by the next run; the alert
-ledger makes the retry send nothing twice. Alerting never stops the data: failures come back
-in the summary (`failed`, `errors`), the run still commits, and the command then exits with
-AlertsFailed's code (connectors/errors.py). Failed deliveries stay in the ledger and are
-retried by every later run (also one with nothing new) and by `newsbeam alerts retry`.
+Driven by durable state: after its manifest, a run alerts every committed run that the alert
+ledger has not recorded as alerted - its own and any earlier run that died after its manifest
+(connectors/alerts/backlog.py). Runs before the offsets are committed; a crash here is finished
+by the next run, and the ledger makes that send nothing twice. Alerting never stops the data:
+failures come back in the summary (`failed`, `errors`), the run still commits, and the command
+then exits with AlertsFailed's code (connectors/errors.py). Failed deliveries stay in the ledger
+and are retried by every later run (also one with nothing new) and by `newsbeam alerts retry`,
+which also alerts committed runs still due.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
-from connectors import s3
+from connectors import run_ledger, s3
 from connectors.alerts.config import AlertsConfig
 from connectors.run_ledger import RunFile
 
@@ -60,16 +63,65 @@ def _dispatch(alerts: AlertsConfig, rows_of) -> dict[str, int]:
         return {"errors": 1}
 
 
-def alert_on_run(alerts: AlertsConfig, settings: s3.S3Settings, files: list[RunFile]) -> dict[str, int] | None:
-    """Dispatch alerts for the run's files; None when no alert rules are configured."""
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _run_files(settings: s3.S3Settings, run_id: str) -> list[RunFile]:
+    """A committed run's files, as its manifest lists them."""
+    return [RunFile(f.table, f.key, f.rows) for f in run_ledger.read_manifest(settings, run_id).files]
+
+
+def prime_alerts(alerts: AlertsConfig, settings: s3.S3Settings) -> None:
+    """Before a run writes anything: on a ledger's first use, the runs committed so far count as
+    alerted before alerting began (so this run's own statements, and those of any run that dies
+    after its manifest from now on, are alerted). A failure is logged: `alert_committed` primes
+    too, keeping the run it finishes."""
+    from connectors.alerts.backlog import prime
+    from connectors.alerts.ledger import SqliteLedger
+
+    if not alerts.rules:
+        return
+    try:
+        ledger = SqliteLedger(alerts.ledger_path, exclusive=True)  # the run is the ledger's one writer
+        try:
+            prime(ledger, run_ledger.committed_runs(settings), _now())
+        finally:
+            ledger.close()
+    except Exception as exc:  # alerts never fail a run
+        log.error("alerts: %s: %s", type(exc).__name__, exc)
+
+
+def alert_committed(alerts: AlertsConfig, settings: s3.S3Settings,
+                    current_run: str | None = None) -> dict[str, int] | None:
+    """Alert every committed run not yet alerted (and retry failed deliveries); None when no
+    alert rules are configured. ``current_run``: the run this process just committed (never
+    taken for one committed before alerting began)."""
+    from connectors.alerts.backlog import alert_committed_runs
+    from connectors.alerts.ledger import SqliteLedger
+
     if not alerts.rules:
         return None
-    return _dispatch(alerts, lambda: leadership_rows(settings, files))
+    try:
+        ledger = SqliteLedger(alerts.ledger_path, exclusive=True)  # the run is the ledger's one writer
+        try:
+            summary, runs = alert_committed_runs(
+                alerts, ledger, run_ledger.committed_runs(settings),
+                lambda run_id: leadership_rows(settings, _run_files(settings, run_id)),
+                _now(), keep=[current_run] if current_run else [])
+        finally:
+            ledger.close()
+        return {**summary.as_dict(), "runs": len(runs)}
+    except Exception as exc:  # the data is durable either way; reported, counted, the runs stay due
+        log.error("alerts: %s: %s", type(exc).__name__, exc)
+        return {"errors": 1}
 
 
 def retry_alerts(alerts: AlertsConfig) -> dict[str, int] | None:
-    """Retry what earlier runs could not deliver (failed, or pending after a crash); None when
-    there is nothing that could need it (no rules, no ledger yet)."""
+    """Retry what earlier runs could not deliver (failed, or pending after a crash), without
+    reading S3 (a run with nothing new); None when there is nothing that could need it (no
+    rules, no ledger yet). Committed runs still due are alerted by the next run that writes, or
+    by `newsbeam alerts retry` (`alert_committed`)."""
     if not alerts.rules or not Path(alerts.ledger_path).exists():
         return None
     return _dispatch(alerts, lambda: [])

@@ -197,15 +197,17 @@ def cmd_alerts(args, _extra) -> int:
 
 def _retry_alerts(config: Config) -> int:
     """`newsbeam alerts retry`: what earlier runs could not deliver (failed, or pending after a
-    crash), under the run lock like every dispatch, so it never races a run on the ledger."""
+    crash) and every committed run not yet alerted (one that died after its manifest), under the
+    run lock like every dispatch, so it never races a run on the ledger."""
+    from connectors import s3
     from connectors.errors import AlertsFailed
-    from pipeline.alerting import failures, retry_alerts
+    from pipeline.alerting import alert_committed, failures
     from pipeline.run import RunLock
 
     with RunLock(config.pipeline.lock_path):
-        summary = retry_alerts(config.alerts)
+        summary = alert_committed(config.alerts, s3.S3Settings.from_config(config.s3))
     if summary is None:
-        print(f"nothing to retry (no alert rules, or no ledger at {config.alerts.ledger_path} yet)")
+        print("nothing to retry (no alert rules)")
         return 0
     print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     if failures(summary):

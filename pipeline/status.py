@@ -30,16 +30,27 @@ def last_run(config: Config) -> dict:
     ss = s3.S3Settings.from_config(config.s3)
     try:
         s3.check_reachable(ss)
+        claim = _claim_holder(ss, config.kafka.group_id)
         runs, manifest = run_ledger.latest_manifest(ss)
         if manifest is None:
-            return {"ok": True, "location": ss.url(ss.prefix), "last_run": None}
+            return {"ok": True, "location": ss.url(ss.prefix), "last_run": None, "claim": claim}
         uncommitted = {f.run for f in run_ledger.data_files(ss)} - run_ledger.committed_runs(ss)
     except OperatorError as exc:
         return {"ok": False, "error": str(exc)}
     return {"ok": True, "location": ss.url(ss.prefix), "runs": runs,
             "last_run": manifest.model_dump(include={"run_id", "finished_at", "rows", "counters",
                                                      "retention_lost"}),
-            "uncommitted_runs": sorted(uncommitted)}
+            "uncommitted_runs": sorted(uncommitted), "claim": claim}
+
+
+def _claim_holder(ss: s3.S3Settings, group_id: str) -> str | None:
+    """The run holding the consumer group's claim (connectors/run_claim.py), in words."""
+    from connectors.run_claim import holder_of
+
+    try:
+        return holder_of(ss, group_id)
+    except Exception as exc:  # S3 answered the check above: only this object is unreadable
+        return f"unknown ({type(exc).__name__})"
 
 
 def feed_health(config: Config) -> dict:
@@ -112,6 +123,8 @@ def render(report: dict) -> str:
         if lr and lr.get("retention_lost"):
             lines.append("        last run found records lost to retention: " + ", ".join(
                 f"partition {x['partition']} {x['records']}" for x in lr["retention_lost"]))
+        if s.get("claim"):
+            lines.append(f"        run in progress (claim): {s['claim']}")
         if s.get("uncommitted_runs"):
             lines.append(f"        files of unfinished runs {s['uncommitted_runs']} (removed by the next run)")
     else:

@@ -36,6 +36,9 @@ class DispatchSummary:
     failed: int = 0  # deliveries that ended this run failed (retried next run)
     retried_from_previous_runs: int = 0  # failed or crashed-pending deliveries attempted again
     unknown: int = 0  # crashed-pending deliveries on non-idempotent sinks, not resent
+    # Steps that raised and deliveries that could not even be recorded in the ledger: the batch
+    # was not handled completely, so its runs are not marked alerted and come round again.
+    incomplete: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -73,6 +76,7 @@ class _Run:
         if sink is None:
             log.error("alert sink %s is not configured; %s not sent", sink_name, alert.idempotency_key)
             self.summary.failed += 1
+            self.summary.incomplete += 1
             return
         key = (alert.statement_id, alert.rule, sink_name)
         try:
@@ -81,6 +85,7 @@ class _Run:
             # Sending without a recorded intent could duplicate after a crash: skip instead.
             log.exception("alert ledger unavailable; %s via %s not sent", alert.idempotency_key, sink_name)
             self.summary.failed += 1
+            self.summary.incomplete += 1
             return
         outcome = deliver(sink, alert, self.policy)
         try:
@@ -176,11 +181,12 @@ def dispatch(
                 call()
             except Exception:
                 log.exception("alert dispatch step %r failed; continuing", step)
+                run.summary.incomplete += 1
     except Exception:
         log.exception("alert dispatch could not start")
     finally:
         if owned and sinks:
             close_all(sinks)
-    summary = run.summary if run else DispatchSummary()
+    summary = run.summary if run else DispatchSummary(incomplete=1)
     log.info("alerts: %s", summary.as_dict())
     return summary

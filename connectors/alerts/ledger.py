@@ -1,9 +1,15 @@
-"""Durable alert ledger: one row per (statement_id, rule, sink) delivery, plus the links seen
-per statement.
+"""Durable alert ledger: one row per (statement_id, rule, sink) delivery, the links seen per
+statement, and which committed runs have been alerted.
 
 Protocol: record the intent (state `pending`) and commit it BEFORE sending, send, then mark
 `sent`. A crash in between leaves `pending`, which the next run resolves (see dispatch).
 States: pending -> sent | failed | unknown; failed -> pending on retry.
+
+Alerting follows the committed runs (their manifests on S3), not the run that happens to be
+going: every run alerts each committed run not yet in `alerted_runs`, so a run that died after
+its manifest is alerted by whichever run comes next (connectors/alerts/backlog.py). When
+alerting starts on an existing deployment, the runs committed before it are recorded as
+`before alerting` once (`prime`), so switching alerts on does not replay the whole history.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from connectors.alerts.message import Alert, Link
 from connectors.single_writer import SingleWriter
 
 PENDING, SENT, FAILED, UNKNOWN = "pending", "sent", "failed", "unknown"
+# How a committed run came to be in `alerted_runs`.
+ALERTED, BEFORE_ALERTING = "alerted", "before alerting"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,10 @@ class AlertLedger(Protocol):
     def mark_unknown(self, statement_id: str, rule: str, sink: str, note: str, at: str) -> None: ...
     def in_state(self, state: str) -> list[Delivery]: ...
     def recent(self, limit: int) -> list[Delivery]: ...
+    def alerted_runs(self) -> set[str]: ...
+    def mark_runs_alerted(self, run_ids: list[str], at: str, how: str = ALERTED) -> None: ...
+    def primed(self) -> bool: ...
+    def prime(self, committed_run_ids: list[str], at: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -73,6 +85,15 @@ CREATE TABLE IF NOT EXISTS statement_links (
     published    TEXT NOT NULL,
     seen_at      TEXT NOT NULL,
     UNIQUE (statement_id, url)
+);
+CREATE TABLE IF NOT EXISTS alerted_runs (
+    run_id     TEXT PRIMARY KEY,
+    alerted_at TEXT NOT NULL,
+    how        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -154,6 +175,28 @@ class SqliteLedger:
             f"SELECT {_COLUMNS} FROM deliveries ORDER BY updated_at DESC, statement_id, rule, sink LIMIT ?", (limit,)
         )
         return [_delivery(row) for row in rows]
+
+    def alerted_runs(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT run_id FROM alerted_runs")}
+
+    def mark_runs_alerted(self, run_ids: list[str], at: str, how: str = ALERTED) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO alerted_runs (run_id, alerted_at, how) VALUES (?, ?, ?)",
+                             [(r, at, how) for r in run_ids])
+
+    def primed(self) -> bool:
+        return self._db.execute("SELECT 1 FROM ledger_meta WHERE key = 'primed_at'").fetchone() is not None
+
+    def prime(self, committed_run_ids: list[str], at: str) -> None:
+        """Once per ledger: runs committed before alerting began are not alerted."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if not self.primed():
+                self.mark_runs_alerted(committed_run_ids, at, BEFORE_ALERTING)
+                self._db.execute("INSERT INTO ledger_meta (key, value) VALUES ('primed_at', ?)", (at,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()

@@ -151,7 +151,9 @@ def test_sigkill_mid_write_then_rerun_gives_every_item_once(cfg, tmp_path):
            "NEWSBEAM_PIPELINE__NLP_ENABLED": "false",
            # one file per row: many uploads, so the kill lands between them
            "NEWSBEAM_PIPELINE__ROWS_PER_FILE": "1",
-           "NEWSBEAM_PIPELINE__LOCK_PATH": str(tmp_path / "lock")}
+           # the rerun below takes the same lock file, so it knows the killed run ended and
+           # takes its S3 claim over without waiting for the lease
+           "NEWSBEAM_PIPELINE__LOCK_PATH": cfg.pipeline.lock_path}
     ss = s3.S3Settings.from_config(cfg.s3)
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config",
                              "deploy/local/newsbeam.local.yaml", "run"], env=env,

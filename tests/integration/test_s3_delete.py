@@ -48,15 +48,19 @@ def test_per_key_delete_errors_raise_a_typed_error(stack_config):
 
 
 def test_run_that_cannot_remove_a_crashed_runs_files_fails_loudly(stack_config):
+    """A run whose identity may not delete may not write either (this role reads and lists): it
+    stops at its first write, the group's run claim, before touching anything, and says which
+    rights it needs (S3DeleteError itself is tested above)."""
     cfg = stack_config.model_copy(update={"pipeline": stack_config.pipeline.model_copy(
         update={"nlp_enabled": False})})
     produce(cfg, [feed_item("d-1", "The harbour reopened on Friday after the storm passed. " * 3)])
     key = _orphan(cfg)
-    with pytest.raises(S3DeleteError) as err:
+    with pytest.raises(S3Unavailable) as err:
         execute(_no_delete(cfg))
     message = str(err.value)
-    assert message.startswith("S3 delete failed at ") and key in message
-    assert "offsets not committed" in message
+    assert message.startswith("S3 denied the run claim s3://") and "(AccessDenied)" in message
+    assert "s3:PutObject" in message and "offsets not committed" in message
+    assert err.value.exit_code == 4
     assert all(v is None for v in committed_offsets(cfg).values())
     assert [f.key for f in run_ledger.data_files(s3.S3Settings.from_config(cfg.s3))] == [key]
     # with delete rights the next run removes the orphan and writes its own rows
