@@ -11,7 +11,7 @@ from kafka.errors import AuthorizationError, KafkaError, MessageSizeTooLargeErro
 from connectors.errors import KafkaUnavailable
 from connectors.feeds.item import FeedItem
 from connectors.kafka_diagnose import connect_failure
-from connectors.feeds.poller import Unsent
+from connectors.feeds.poller import DeadLettered, Unsent
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,32 @@ _DEFAULTS = {
 }
 
 
+# What a stub keeps of the fields that are not emptied: enough to name the entry, never its bulk.
+_STUB_TITLE_CHARS = 1000
+_STUB_LIST_ITEMS = 20
+_STUB_LIST_ITEM_CHARS = 200
+
+
+def dead_letter_stub(item: FeedItem, reason: str) -> FeedItem:
+    """The item with its texts emptied and the reason: small enough for any broker, and the
+    run turns it into a `rejects` row (stage `poll`) instead of an article."""
+    return replace(item, summary_html="", summary_text="", content_html="", content_text="",
+                   title=item.title[:_STUB_TITLE_CHARS],
+                   authors=[a[:_STUB_LIST_ITEM_CHARS] for a in item.authors[:_STUB_LIST_ITEMS]],
+                   tags=[t[:_STUB_LIST_ITEM_CHARS] for t in item.tags[:_STUB_LIST_ITEMS]],
+                   reject_reason=reason)
+
+
+def too_large_reason(item: FeedItem, size: int, slim_size: int, limit: int | None, exc: Exception) -> str:
+    """Why ``item`` went out as a stub, with the sizes an operator needs to raise the limits."""
+    texts = {name: len(getattr(item, name)) for name in
+             ("content_html", "content_text", "summary_html", "summary_text")}
+    where = (f"over the producer's max_request_size {limit:,}" if limit
+             else f"refused by the broker ({type(exc).__name__})")
+    return (f"too large for Kafka: {size:,} bytes serialized ({slim_size:,} without its HTML), {where}; "
+            "texts dropped (" + ", ".join(f"{k} {v:,} chars" for k, v in texts.items() if v) + ")")
+
+
 class ItemProducer:
     def __init__(self, bootstrap_servers: str | list[str], topic: str, client_config: dict | None = None,
                  ack_timeout_s: float = 60.0) -> None:
@@ -42,29 +68,39 @@ class ItemProducer:
             # It says "Unable to bootstrap" whatever failed: find out whether TCP, TLS or the login.
             raise KafkaUnavailable(connect_failure(bootstrap_servers, config, exc).line) from None
 
-    def send_items(self, items: Iterable[FeedItem]) -> list[Unsent]:
+    def send_items(self, items: Iterable[FeedItem]) -> list[Unsent | DeadLettered]:
         """Send items and wait for every acknowledgement; raises KafkaUnavailable on failure.
 
         A record over the size limit can never succeed as it is. It is sent again without its
         HTML (``content_html``, ``summary_html``: the sanitised markup the plain text fields were
-        made from, usually the larger half); one still too large is returned as ``Unsent`` with
-        the reason, for the poller to count, instead of failing every later cycle for its feed."""
-        unsent: list[Unsent] = []
+        made from, usually the larger half). One still too large goes out as a dead-letter stub
+        (`dead_letter_stub`: texts emptied, the reason with the sizes), which the run writes to
+        `rejects` at stage `poll`; it comes back as ``DeadLettered``, for the poller to count as
+        rejected, not new. Only a stub the broker refuses too comes back as ``Unsent``."""
+        outcomes: list[Unsent | DeadLettered] = []
         try:
-            pending = [(item, self._send(item)) for item in items]
-            self._producer.flush(timeout=self._ack_timeout_s)
-            slimmed = []
-            for item, future in pending:
-                if isinstance(future, MessageSizeTooLargeError) or not self._acknowledged(future):
-                    slimmed.append((item, self._send(replace(item, content_html="", summary_html=""))))
-            self._producer.flush(timeout=self._ack_timeout_s)
-            for item, future in slimmed:
-                if isinstance(future, MessageSizeTooLargeError) or not self._acknowledged(future):
-                    error = future if isinstance(future, MessageSizeTooLargeError) else self._size_error
-                    unsent.append(Unsent(item.item_id, f"record too large for Kafka even without its HTML "
-                                                       f"({len(item.to_json().encode('utf-8'))} bytes): {error}"))
-                else:
+            originals = {}
+            too_large = self._deliver(list(items))
+            for item, size, _, _ in too_large:
+                originals[item.item_id] = (item, size)
+            slimmed = [replace(item, content_html="", summary_html="") for item, *_ in too_large]
+            still = self._deliver(slimmed)
+            for item in slimmed:
+                if item.item_id not in {i.item_id for i, *_ in still}:
                     log.info("item %s sent without its HTML: the record was too large", item.item_id)
+            stubs = []
+            for slim, slim_size, limit, exc in still:
+                original, size = originals[slim.item_id]
+                stubs.append(dead_letter_stub(original, too_large_reason(original, size, slim_size, limit, exc)))
+            refused = {stub.item_id: size for stub, size, _, _ in self._deliver(stubs)}
+            for stub in stubs:
+                if stub.item_id in refused:
+                    outcomes.append(Unsent(stub.item_id, f"too large for Kafka even as a "
+                                                         f"{refused[stub.item_id]:,}-byte dead-letter stub; "
+                                                         f"{stub.reject_reason}"))
+                else:
+                    log.warning("item %s produced as a dead-letter stub: %s", stub.item_id, stub.reject_reason)
+                    outcomes.append(DeadLettered(stub.item_id, stub.reject_reason))
         except AuthorizationError as exc:
             raise KafkaUnavailable(
                 f"Kafka denied producing to topic {self.topic!r} at {_addresses(self.bootstrap_servers)}: "
@@ -74,24 +110,27 @@ class ItemProducer:
             raise KafkaUnavailable(
                 f"Kafka did not acknowledge items on topic {self.topic!r} at "
                 f"{_addresses(self.bootstrap_servers)}: {type(exc).__name__}: {exc}") from exc
-        return unsent
+        return outcomes
 
-    def _send(self, item: FeedItem):
-        """The send future, or the size error kafka-python 3 raises in send() itself."""
-        try:
-            return self._producer.send(self.topic, key=item.item_id.encode("utf-8"),
-                                       value=item.to_json().encode("utf-8"))
-        except MessageSizeTooLargeError as exc:
-            return exc
-
-    def _acknowledged(self, future) -> bool:
-        """True once the broker acknowledged; False for a size error (kept in _size_error)."""
-        try:
-            future.get(timeout=self._ack_timeout_s)
-            return True
-        except MessageSizeTooLargeError as exc:
-            self._size_error = exc
-            return False
+    def _deliver(self, items: list[FeedItem]) -> list[tuple]:
+        """Send the items and wait for their acknowledgements; returns those too large, as
+        (item, serialized size, max_request_size or None when the broker refused it, error)."""
+        pending, too_large = [], []
+        for item in items:
+            value = item.to_json().encode("utf-8")
+            try:
+                pending.append((item, len(value), self._producer.send(
+                    self.topic, key=item.item_id.encode("utf-8"), value=value)))
+            except MessageSizeTooLargeError as exc:  # kafka-python 3 checks max_request_size in send()
+                too_large.append((item, len(value), self._producer.config.get("max_request_size"), exc))
+        if pending:
+            self._producer.flush(timeout=self._ack_timeout_s)
+        for item, size, future in pending:
+            try:
+                future.get(timeout=self._ack_timeout_s)
+            except MessageSizeTooLargeError as exc:  # the broker's limit is lower than ours
+                too_large.append((item, size, None, exc))
+        return too_large
 
     __call__ = send_items  # the poller's sink interface: sink(items)
 

@@ -18,6 +18,8 @@ class PollMetrics:
         self.items_new = Counter("newsbeam_poll_items_new", "new items produced to Kafka", registry=r)
         self.items_unsent = Counter("newsbeam_poll_items_unsent",
                                     "new items Kafka can never accept (too large even without HTML)", registry=r)
+        self.items_rejected = Counter("newsbeam_poll_items_rejected",
+                                      "items produced as dead-letter stubs (too large for Kafka)", registry=r)
         self.parked = Gauge("newsbeam_poll_feeds_parked", "feeds parked after repeated failures", registry=r)
         self.last_cycle = Gauge("newsbeam_poll_last_cycle_timestamp_seconds",
                                 "Unix time the last poll cycle finished", registry=r)
@@ -35,6 +37,7 @@ class PollMetrics:
         self.failed.inc(summary.count("failed"))
         self.items_new.inc(summary.new_items)
         self.items_unsent.inc(getattr(summary, "unsent", 0))
+        self.items_rejected.inc(getattr(summary, "rejected_items", 0))
         # Parked feeds are skipped, so each cycle sees all of them: the skipped ones plus those
         # that were parked during this cycle.
         self.parked.set(summary.skipped_parked + summary.count("parked"))

@@ -40,8 +40,18 @@ class Unsent:
     reason: str
 
 
-# The sink returns the items it could never deliver (or None); anything else it must make durable.
-Sink = Callable[[list[FeedItem]], "Iterable[Unsent] | None"]
+@dataclass(frozen=True)
+class DeadLettered:
+    """An item the sink could not deliver as it is, delivered instead as a dead-letter stub (its
+    texts emptied, `reason` in the stub's `reject_reason`): the run writes it to `rejects` at
+    stage `poll`. Counted as rejected, not new."""
+    item_id: str
+    reason: str
+
+
+# The sink returns the items it did not deliver as they are (Unsent, DeadLettered) or None;
+# anything else it must make durable.
+Sink = Callable[[list[FeedItem]], "Iterable[Unsent | DeadLettered] | None"]
 
 
 class SinkError(RuntimeError):
@@ -55,6 +65,7 @@ class FeedOutcome:
     new_items: int = 0
     error: str | None = None  # fetch/HTTP failure, or the parser's complaint on success
     unsent: list[Unsent] = field(default_factory=list)  # items the sink could never deliver
+    rejected_items: int = 0   # produced as dead-letter stubs (e.g. too large for Kafka)
 
 
 @dataclass
@@ -78,14 +89,21 @@ class CycleSummary:
     def unsent(self) -> int:
         return sum(len(o.unsent) for o in self.outcomes)
 
+    @property
+    def rejected_items(self) -> int:
+        return sum(o.rejected_items for o in self.outcomes)
+
     def line(self) -> str:
         """`polled N · not modified N · failed N · parked N · new items N`; parked counts feeds parked
-        now or earlier; ` · disabled N` (410 Gone) is appended only when there are any."""
+        now or earlier; ` · rejected items N` (dead-letter stubs, not new) and ` · disabled N`
+        (410 Gone) are appended only when there are any."""
         parked = self.skipped_parked + self.count("parked")
         disabled = self.skipped_disabled + self.count("disabled")
         text = (f"polled {self.polled} · not modified {self.count('not_modified')} · "
                 f"failed {self.count('failed')} · parked {parked} · new items {self.new_items}")
-        return (text + (f" · disabled {disabled}" if disabled else "")
+        rejected = self.rejected_items
+        return (text + (f" · rejected items {rejected}" if rejected else "")
+                + (f" · disabled {disabled}" if disabled else "")
                 + (f" · NOT SENT {self.unsent} (see the log)" if self.unsent else ""))
 
 
@@ -185,25 +203,31 @@ def _fill_full_text(ctx: _PollJob, fresh: list[NewEntry]) -> None:
         new.entry.content_html = html
 
 
-def _produce(ctx: _PollJob, state: FeedState, parsed: ParsedFeed, base_url: str) -> tuple[int, list[Unsent]]:
+def _produce(ctx: _PollJob, state: FeedState, parsed: ParsedFeed,
+             base_url: str) -> tuple[int, list[Unsent], int]:
+    """(new items produced, items never delivered, items delivered as dead-letter stubs)"""
     fresh = select_new_entries(parsed, ctx.spec, state, ctx.store, base_url, ctx.now.timestamp())
     if ctx.spec.full_text:
         _fill_full_text(ctx, fresh)
     feed = FeedContext.of(parsed, ctx.spec.url, base_url, fetched_at=datetime.now(timezone.utc))
     items = [normalize_entry(new.entry, item_id=new.item_id, url=new.url, feed=feed) for new in fresh]
     unsent: list[Unsent] = []
+    rejected = 0
     if items:
         try:
             result = ctx.sink(items)
             # sinks that return nothing (or a count) delivered everything
-            unsent = [u for u in result if isinstance(u, Unsent)] if isinstance(result, (list, tuple)) else []
+            outcomes = list(result) if isinstance(result, (list, tuple)) else []
         except Exception as exc:
             raise SinkError(f"sink failed for feed {ctx.spec.url}: {exc}") from exc
+        unsent = [u for u in outcomes if isinstance(u, Unsent)]
+        rejected = sum(1 for u in outcomes if isinstance(u, DeadLettered))
         for u in unsent:
             log.warning("feed %s: item %s not sent: %s", ctx.spec.url, u.item_id, u.reason)
+        # A dead-letter stub is durable too (the run records it in rejects): all are seen.
         ctx.store.mark_produced(ctx.spec.url, [(n.item_id, n.remembered_link) for n in fresh],
                                 ctx.now.timestamp())
-    return len(items) - len(unsent), unsent
+    return len(items) - len(unsent) - rejected, unsent, rejected
 
 
 def poll_feed(ctx: _PollJob) -> FeedOutcome:
@@ -236,7 +260,7 @@ def _process_body(ctx: _PollJob, state: FeedState, result: FetchResult) -> FeedO
         parsed = parse_feed(result.body, result.headers, result.final_url)
         if not parsed.entries and not parsed.title and parsed.error:
             return _record_failure(ctx, state, f"not a feed: {parsed.error}", result)
-        new_items, unsent = _produce(ctx, state, parsed, result.final_url)
+        new_items, unsent, rejected_items = _produce(ctx, state, parsed, result.final_url)
     except SinkError:
         raise
     except Exception as exc:  # one odd document must not end the cycle for every other feed
@@ -254,7 +278,8 @@ def _process_body(ctx: _PollJob, state: FeedState, result: FetchResult) -> FeedO
         note = f"{len(unsent)} item(s) not sent: {unsent[0].reason}"
         state.last_parse_error = note if not error else f"{error}; {note}"
         error = state.last_parse_error
-    return FeedOutcome(ctx.spec.url, "ok", new_items=new_items, error=error, unsent=unsent)
+    return FeedOutcome(ctx.spec.url, "ok", new_items=new_items, error=error, unsent=unsent,
+                       rejected_items=rejected_items)
 
 
 # -- cycles -------------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_unreachable_broker_gives_one_line_error_naming_the_address():
     assert "127.0.0.1:1" in message and "\n" not in message
 
 
-def test_oversized_item_is_sent_without_html_or_reported_not_fatal(kafka_bootstrap):
+def test_oversized_item_is_sent_without_html_or_as_a_dead_letter_stub(kafka_bootstrap):
     from dataclasses import replace
 
     small = FeedItem(item_id="small", url="", title="t", summary_html="", summary_text="", content_html="",
@@ -125,13 +125,17 @@ def test_oversized_item_is_sent_without_html_or_reported_not_fatal(kafka_bootstr
     huge = replace(small, item_id="huge", content_text="x" * 300_000)
     topic = f"test.poll.{uuid.uuid4().hex[:10]}"
     with ItemProducer(kafka_bootstrap, topic, {"max_request_size": 100_000, "compression_type": None}) as producer:
-        unsent = producer([small, html_heavy, huge])
-    assert [u.item_id for u in unsent] == ["huge"]
-    assert "record too large for Kafka even without its HTML (300" in unsent[0].reason
-    records = consume_all(kafka_bootstrap, topic, 2)
-    assert sorted(r.key for r in records) == [b"html-heavy", b"small"]
+        outcomes = producer([small, html_heavy, huge])
+    assert [(type(o).__name__, o.item_id) for o in outcomes] == [("DeadLettered", "huge")]
+    records = consume_all(kafka_bootstrap, topic, 3)
+    assert sorted(r.key for r in records) == [b"html-heavy", b"huge", b"small"]
     sent = next(json.loads(r.value) for r in records if r.key == b"html-heavy")
     assert sent["content_html"] == "" and sent["content_text"] == html_heavy.content_text
+    stub = FeedItem.from_json(next(r.value for r in records if r.key == b"huge"))
+    assert stub.content_text == "" and stub.item_id == "huge" and stub.reject_reason == outcomes[0].reason
+    assert stub.reject_reason.startswith("too large for Kafka: 300,")
+    assert "max_request_size 100,000" in stub.reject_reason and "content_text 300,000 chars" in stub.reject_reason
+    assert not schema_errors(json.loads(next(r.value for r in records if r.key == b"huge")))
 
 
 def test_unsent_items_are_counted_by_the_poller(tmp_path):
