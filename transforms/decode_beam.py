@@ -1,6 +1,8 @@
 """Beam wrapper of transforms/decode.py and transforms/article.py: Kafka records -> article
 candidates, and a `rejects` row (stage `decode` or `prepare`, with the reason) for each record
-that is not a valid feed item. (The run counts both outputs as data: pipeline/job.py.)"""
+that is not a valid feed item; a dead-letter stub from the poller (`FeedItem.reject_reason`: the
+entry could not be produced as it is, e.g. too large for Kafka) is a `rejects` row at stage
+`poll` with the poller's reason. (The run counts both outputs as data: pipeline/job.py.)"""
 from __future__ import annotations
 
 import apache_beam as beam
@@ -33,6 +35,10 @@ class _DecodeFn(beam.DoFn):
         except Exception as exc:  # DecodeError: its reason; anything else must not stop the run either
             reason = str(exc) if isinstance(exc, DecodeError) else error_line(exc)
             yield TaggedOutput(REJECTS, reject_row(record, "decode", reason))
+            return
+        if item.reject_reason is not None:
+            yield TaggedOutput(REJECTS, reject_row(record, "poll", item.reject_reason, item.item_id,
+                                                   item.fetched_at))
             return
         try:
             article = prepare_article(item, record)

@@ -48,11 +48,12 @@ class Rule:
     description: str = ""
     nullable: bool = False
     non_empty: bool = False
+    optional: bool = False  # may be absent from the record (then None); never written as null
 
 
 def _wire(kind: str, description: str = "", *, nullable: bool = False, non_empty: bool = False,
-          **kw):
-    return field(metadata={"wire": Rule(kind, description, nullable, non_empty)}, **kw)
+          optional: bool = False, **kw):
+    return field(metadata={"wire": Rule(kind, description, nullable, non_empty, optional)}, **kw)
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,20 @@ class FeedItem:
     fetched_at: str = _wire("timestamp", "UTC time the poller fetched the feed")
     schema_version: int = _wire("version", "version of this record's layout",
                                 default=SCHEMA_VERSION)
+    # Only on a dead-letter stub (connectors/kafka_producer.py): the entry could not be produced
+    # as it is; the stub keeps its identity with the texts emptied, and the run writes it to
+    # `rejects` at stage `poll` with this reason instead of making an article of it.
+    reject_reason: str | None = _wire(
+        "string", "only on a dead-letter stub (an entry that could not be produced as it is, e.g. "
+        "too large for Kafka; its texts are emptied): the reason, which the run writes to rejects "
+        "at stage 'poll'; absent from ordinary records", non_empty=True, optional=True, default=None)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        for name, rule in RULES.items():
+            if rule.optional and data[name] is None:
+                del data[name]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
@@ -205,7 +217,7 @@ def wire_problems(data: dict) -> list[str]:
     if version:
         return [version]
     problems = []
-    missing = [n for n in RULES if n not in data]
+    missing = [n for n, rule in RULES.items() if n not in data and not rule.optional]
     unknown = sorted(k for k in data if k not in RULES)
     if missing:
         problems.append(f"missing field(s) {', '.join(map(repr, missing))}")
@@ -276,7 +288,7 @@ def json_schema() -> dict:
             "such as \\ud800)."),
         "type": "object",
         "additionalProperties": False,
-        "required": list(RULES),
+        "required": [name for name, rule in RULES.items() if not rule.optional],
         "properties": props,
     }
 

@@ -29,9 +29,24 @@ def test_checked_in_schema_is_the_generated_one():
 def test_schema_fields_are_the_dataclass_fields():
     schema = json.loads((ROOT / "connectors" / "feeds" / "feed_item.schema.json").read_text())
     names = [f.name for f in fields(FeedItem)]
-    assert names == list(schema["properties"]) == schema["required"]
+    assert names == list(schema["properties"])
+    assert schema["required"] == [n for n in names if n != "reject_reason"]  # only on dead-letter stubs
     assert schema["properties"]["schema_version"]["const"] == sample().schema_version == 1
     assert schema["additionalProperties"] is False
+
+
+def test_reject_reason_is_absent_from_ordinary_records_and_kept_on_a_stub():
+    from dataclasses import replace
+
+    from connectors.feeds.item import InvalidFeedItem
+
+    ordinary = sample().to_dict()
+    assert "reject_reason" not in ordinary and FeedItem.from_dict(ordinary).reject_reason is None
+    stub = replace(sample(), content_text="", reject_reason="too large for Kafka")
+    assert FeedItem.from_json(stub.to_json()) == stub
+    for bad in (None, "", 5):
+        with pytest.raises(InvalidFeedItem, match="reject_reason"):
+            FeedItem.from_dict({**ordinary, "reject_reason": bad})
 
 
 def test_the_decoder_keeps_no_list_of_fields_of_its_own():
