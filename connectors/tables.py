@@ -34,6 +34,7 @@ ARTICLES = pa.schema([
     ("feed_title", pa.string()),
     ("quote_count", pa.int32()),
     ("leadership_count", pa.int32()),
+    ("nlp_truncated", pa.bool_()),
     ("kafka_topic", pa.string()),
     ("kafka_partition", pa.int32()),
     ("kafka_offset", pa.int64()),

@@ -69,6 +69,7 @@ MEANING = {
     "nlp.models": "language (ISO 639-1) -> spaCy model that extracts quotes and entities for it, e.g. `{en: en_core_web_sm, de: de_core_news_sm}`; null = `{en: <nlp.model>}`. Articles in other languages (detected from the text) are kept with `nlp_skipped` and the reason",
     "nlp.batch_size": "texts per spaCy batch in every worker: bigger batches cost spaCy less CPU per text and hold ~5 MB per (2 KB) text; 64 is what bare `nlp.pipe` uses",
     "nlp.batch_chars": "at most this many characters of text per spaCy batch (a batch ends at `batch_size` texts or this, whichever comes first): spaCy holds ~3 KB per character in flight, so this bounds a worker's memory whatever texts land together; one longer text still goes alone",
+    "nlp.max_chars": "characters of one article the NLP reads at most, cut at a paragraph or sentence end; the full text stays in `articles.text`, flagged `nlp_truncated`; bounds the memory one text can take (~3.5 KB per character)",
     "nlp.leaders_file": "leaders list replacing the bundled one; null = bundled",
     "feeds.feeds_file": "feed list YAML",
     "feeds.state_path": "poll state SQLite file (ETags, seen items, parked feeds)",

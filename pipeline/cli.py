@@ -278,6 +278,8 @@ def _nlp_defaults(args) -> None:
         args.model = config.nlp.model
     if getattr(args, "gazetteer", "unset") is None:
         args.gazetteer = config.nlp.leaders_file
+    if getattr(args, "max_chars", "unset") is None:
+        args.max_chars = config.nlp.max_chars
 
 
 def cmd_extract(args, _extra) -> int:

@@ -33,7 +33,7 @@ from connectors.feeds.settings import PollSettings
 from connectors.iceberg_config import IcebergConfig
 from connectors.kafka_config import KafkaConfig
 from connectors.s3_config import S3Config
-from transforms.nlp import DEFAULT_BATCH_CHARS
+from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS
 
 __all__ = ["Config", "PipelineConfig", "NlpConfig", "load_config"]
 
@@ -81,6 +81,9 @@ class NlpConfig(Section):
     models: dict[str, str] | None = None
     batch_size: int = Field(default=64, ge=1)
     batch_chars: int = Field(default=DEFAULT_BATCH_CHARS, ge=1)
+    # Characters of one article the NLP reads at most (cut at a paragraph or sentence end); the
+    # full text stays in articles.text, flagged nlp_truncated. Bounds one text's memory.
+    max_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1000)
     leaders_file: str | None = None
 
     @field_validator("models")

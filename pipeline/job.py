@@ -37,7 +37,7 @@ from transforms.decode_beam import ITEMS, REJECTS, DecodeRecords
 from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
 from transforms.drop_seen_beam import DropSeen
 from transforms.language_beam import DetectLanguage, ExtractPerLanguage
-from transforms.nlp import DEFAULT_BATCH_CHARS
+from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS
 from transforms.rows import batch_rows, duplicate_row, record_key, reject_key, reject_row, to_table_rows
 
 if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
@@ -64,6 +64,7 @@ class JobSpec:
     nlp_models: tuple[tuple[str, str], ...] | None = None
     nlp_batch_size: int = 64
     nlp_batch_chars: int = DEFAULT_BATCH_CHARS
+    nlp_max_chars: int | None = DEFAULT_MAX_CHARS
     leaders: Gazetteer | None = None  # the loaded nlp.leaders_file; None: the bundled list
 
     def language_models(self) -> dict[str, str] | None:
@@ -93,7 +94,7 @@ def build(p: beam.Pipeline, spec: JobSpec):
     articles = dedup["articles"] | "DetectLanguage" >> DetectLanguage(models)
     groups = groups_for(sum(r.size for r in spec.splits), spec.nlp_batch_size)
     extracted = articles | "ExtractOncePerText" >> ExtractOncePerText(ExtractPerLanguage(
-        models, spec.nlp_batch_size, spec.leaders, spec.nlp_batch_chars, groups))
+        models, spec.nlp_batch_size, spec.leaders, spec.nlp_batch_chars, groups, spec.nlp_max_chars))
     nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.Map(_nlp_reject)
     rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
                | "DropSeenRejects" >> DropSeen(history["rejects"], reject_key))

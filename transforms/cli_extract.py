@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MODEL
+from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS, DEFAULT_MODEL
 
 DEFAULT_POLNEAR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "polnear"
 DEFINITIONS = ("a", "b")
@@ -14,7 +14,7 @@ DEFINITIONS = ("a", "b")
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = ("Extract quotes (with speakers, leadership flags) and entities. Prints one JSON "
-                          "line per document: {\"id\", \"quotes\", \"entities\"}; offsets are character "
+                          "line per document: {\"id\", \"quotes\", \"entities\", \"nlp_truncated\"}; offsets are character "
                           "offsets into the text as given.")
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="plain-text files (id = file name); with none, read JSON lines "
@@ -25,6 +25,10 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--batch-chars", type=int, default=DEFAULT_BATCH_CHARS,
                         help="a batch also ends before its texts pass this many characters: spaCy "
                              "holds ~3 KB per character in flight (default: %(default)s)")
+    parser.add_argument("--max-chars", type=int, default=None,
+                        help="read at most this many characters of one text, cut at a paragraph or "
+                             "sentence end; the output then says \"nlp_truncated\": true "
+                             f"(default: nlp.max_chars, {DEFAULT_MAX_CHARS})")
     parser.add_argument("--gazetteer", help="extra leaders CSV/YAML (name, aliases, role, country, from, to) "
                                             "used instead of the built-in list")
     return parser
@@ -67,7 +71,8 @@ def run_extract(args) -> int:
 
     gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
     for result in extract_documents(_inputs(args), nlp=load_nlp(args.model), batch_size=args.batch_size,
-                                    gazetteer=gazetteer, batch_chars=args.batch_chars):
+                                    gazetteer=gazetteer, batch_chars=args.batch_chars,
+                                    max_chars=args.max_chars or DEFAULT_MAX_CHARS):
         print(json.dumps(result.to_json(), ensure_ascii=False))
     return 0
 

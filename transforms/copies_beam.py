@@ -35,10 +35,11 @@ class ExtractOncePerText(beam.PTransform):
         extracted = to_extract | "Extract" >> self._extract
         done, failed = extracted[DONE], extracted[FAILED]
         extraction = done | "ExtractionById" >> beam.FlatMap(lambda batch: [
-            (a["item_id"], {"quotes": a.get("quotes") or [], "entities": a.get("entities") or []})
+            (a["item_id"], {"quotes": a.get("quotes") or [], "entities": a.get("entities") or [],
+                            "nlp_truncated": a.get("nlp_truncated")})
             for a in batch])
         followers = ({"done": extraction, "follow": split[FOLLOW]}
-                     # (original item_id, {done: [{quotes, entities}], follow: [copy, ...]})
+                     # (original item_id, {done: [{quotes, entities, nlp_truncated}], follow: [copy, ...]})
                      | "JoinExtraction" >> beam.CoGroupByKey()
                      | "CopyExtraction" >> beam.FlatMap(copy_extraction))
         return {DONE: done, COPIES: followers, FAILED: failed}

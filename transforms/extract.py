@@ -16,7 +16,7 @@ from transforms.batching import budget_batches
 from transforms.entities import EntityRecord, find_mentions, summarise
 from transforms.extraction_models import ExtractionModels
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
-from transforms.nlp import load_nlp
+from transforms.nlp import bound_text, load_nlp
 from transforms.quotes import find_attributions_and_rest, find_quote_spans, paragraph_bounds
 from transforms.speakers import SpeakerResolver
 from transforms.statement_identity import statement_id
@@ -49,10 +49,11 @@ class DocumentExtraction:
     id: str
     quotes: list[QuoteRecord] = field(default_factory=list)
     entities: list[EntityRecord] = field(default_factory=list)
+    nlp_truncated: bool = False  # the text passed max_chars: only its first part was read
 
     def to_json(self) -> dict:
         return {"id": self.id, "quotes": [q.to_dict() for q in self.quotes],
-                "entities": [e.to_dict() for e in self.entities]}
+                "entities": [e.to_dict() for e in self.entities], "nlp_truncated": self.nlp_truncated}
 
 
 def _as_date(value) -> dt.date | None:
@@ -105,7 +106,8 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
 def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | None = None,
                       batch_size: int = 32, gazetteer: Gazetteer | None = None,
                       batch_chars: int | None = None,
-                      models: ExtractionModels | None = None) -> Iterator[DocumentExtraction]:
+                      models: ExtractionModels | None = None,
+                      max_chars: int | None = None) -> Iterator[DocumentExtraction]:
     """Parse ``(id, text, date or None)`` triples in batches and yield one extraction each.
 
     ``models``: the learned layer (default: the shipped models; ``ExtractionModels.off()``
@@ -113,11 +115,14 @@ def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | N
 
     With ``batch_chars`` a batch also ends before its texts pass that many characters: spaCy's
     memory follows the characters in flight (transforms/batching.py). The Beam pipeline hands
-    over batches already cut that way.
+    over batches already cut that way. With ``max_chars`` a longer text is read only up to a
+    paragraph or sentence end within that many characters (``nlp.bound_text``); its extraction
+    says ``nlp_truncated`` and its offsets stay offsets into the full text.
     """
     nlp = nlp or load_nlp()
     gazetteer = gazetteer or default_gazetteer()
     models = models or ExtractionModels.default()
+    docs = _bounded(docs, max_chars)
     if batch_chars:
         for batch in budget_batches(docs, batch_size, batch_chars, _text_chars):
             yield from _extract_batches(batch, nlp, len(batch), gazetteer, models)
@@ -125,12 +130,21 @@ def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | N
         yield from _extract_batches(docs, nlp, batch_size, gazetteer, models)
 
 
-def _text_chars(doc: tuple[str, str, object]) -> int:
+def _bounded(docs: Iterable[tuple[str, str, object]], max_chars: int | None) -> Iterator[tuple]:
+    """(id, text, date) -> (id, text as the NLP reads it, date, truncated)."""
+    for doc_id, text, date in docs:
+        text, cut = bound_text(text, max_chars) if isinstance(text, str) else (text, False)
+        yield doc_id, text, date, cut
+
+
+def _text_chars(doc: tuple) -> int:
     return len(doc[1]) if isinstance(doc[1], str) else 0
 
 
-def _extract_batches(docs: Iterable[tuple[str, str, object]], nlp: Language, batch_size: int,
+def _extract_batches(docs: Iterable[tuple], nlp: Language, batch_size: int,
                      gazetteer: Gazetteer, models: ExtractionModels) -> Iterator[DocumentExtraction]:
-    stream = ((text, (doc_id, date)) for doc_id, text, date in docs)
-    for doc, (doc_id, date) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
-        yield extract_doc(doc_id, doc, date, gazetteer, models)
+    stream = ((text, (doc_id, date, cut)) for doc_id, text, date, cut in docs)
+    for doc, (doc_id, date, cut) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+        result = extract_doc(doc_id, doc, date, gazetteer, models)
+        result.nlp_truncated = cut
+        yield result

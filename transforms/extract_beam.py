@@ -3,13 +3,14 @@ into ``nlp.pipe``, and a document that makes extraction raise set aside instead 
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
 from transforms.batching_beam import BatchByBudget
-from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MODEL
+from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS, DEFAULT_MODEL
 from transforms.outputs import WithOutputs
 
 if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
@@ -19,8 +20,10 @@ DONE = "done"
 FAILED = "failed"
 
 
-def _text_chars(item: dict) -> int:
-    return len(item.get("text") or "")
+def _text_chars(item: dict, max_chars: int | None = None) -> int:
+    """Characters the NLP will read of this item (its text, cut at max_chars)."""
+    n = len(item.get("text") or "")
+    return n if max_chars is None else min(n, max_chars)
 
 
 def _doc(item: dict) -> tuple[str, str, str | None]:
@@ -34,8 +37,10 @@ class _ExtractBatch(beam.DoFn):
     launcher's files), or None for the bundled one.
     """
 
-    def __init__(self, model: str, batch_size: int, leaders: Gazetteer | None):
+    def __init__(self, model: str, batch_size: int, leaders: Gazetteer | None,
+                 max_chars: int | None = DEFAULT_MAX_CHARS):
         self._model, self._batch_size, self._leaders = model, batch_size, leaders
+        self._max_chars = max_chars
 
     def setup(self):
         from transforms.leaders import default_gazetteer
@@ -47,7 +52,8 @@ class _ExtractBatch(beam.DoFn):
     def _extract(self, items: list[dict]):
         from transforms.extract import extract_documents
 
-        return list(extract_documents([_doc(i) for i in items], self._nlp, self._batch_size, self._gazetteer))
+        return list(extract_documents([_doc(i) for i in items], self._nlp, self._batch_size, self._gazetteer,
+                                      max_chars=self._max_chars))
 
     def process(self, items: list[dict]):
         try:
@@ -63,7 +69,8 @@ class _ExtractBatch(beam.DoFn):
         if pairs:
             # One element per batch: its rows become Arrow together, where they are made.
             yield [{**item, "quotes": [q.to_dict() for q in result.quotes],
-                    "entities": [e.to_dict() for e in result.entities]} for item, result in pairs]
+                    "entities": [e.to_dict() for e in result.entities],
+                    "nlp_truncated": result.nlp_truncated} for item, result in pairs]
 
 
 def item_key(item: dict) -> str:
@@ -76,13 +83,15 @@ class ExtractQuotesAndEntities(beam.PTransform):
     (dict, reason) for documents whose extraction raised.
 
     ``groups``: how many groups the texts are spread over before batching (BatchByBudget).
+    ``max_chars``: characters of one text the NLP reads at most (``nlp.bound_text``).
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders: Gazetteer | None = None,
-                 batch_chars: int = DEFAULT_BATCH_CHARS, groups: int = 1):
+                 batch_chars: int = DEFAULT_BATCH_CHARS, groups: int = 1,
+                 max_chars: int | None = DEFAULT_MAX_CHARS):
         super().__init__()
         self._model, self._batch_size, self._leaders = model, batch_size, leaders
-        self._batch_chars, self._groups = batch_chars, groups
+        self._batch_chars, self._groups, self._max_chars = batch_chars, groups, max_chars
 
     def expand(self, items):
         # Fixed batches of `batch_size`, as bare `nlp.pipe` makes: BatchElements' adaptive sizing
@@ -92,7 +101,9 @@ class ExtractQuotesAndEntities(beam.PTransform):
         # each), so `batch_chars` caps those too: otherwise the worst batch - the longest texts
         # landing together - sets a worker's peak, and more batches make a worse worst batch.
         return (items
-                | "BatchForNlp" >> BatchByBudget(self._batch_size, self._batch_chars, _text_chars,
+                | "BatchForNlp" >> BatchByBudget(self._batch_size, self._batch_chars,
+                                                 functools.partial(_text_chars, max_chars=self._max_chars),
                                                  key=item_key, groups=self._groups)
-                | "Extract" >> WithOutputs(_ExtractBatch(self._model, self._batch_size, self._leaders),
+                | "Extract" >> WithOutputs(_ExtractBatch(self._model, self._batch_size, self._leaders,
+                                                         self._max_chars),
                                            FAILED, main=DONE))

@@ -23,7 +23,12 @@ class _LanguageFn(beam.DoFn):
         self._detect = detector()
 
     def process(self, article: dict):
-        found = article_language(article.get("text") or "", article.get("language"), self._detect)
+        try:
+            found = article_language(article.get("text") or "", article.get("language"), self._detect)
+        except Exception as exc:  # one odd text must not fail the run: kept, NLP skipped, says why
+            yield {**article, "language_source": None, "nlp_model": None, "nlp_skipped": True,
+                   "nlp_skip_reason": f"language detection failed: {type(exc).__name__}: {exc}"[:500]}
+            return
         plan = nlp_plan(found.language, self._models)
         yield {**article, "language": found.language, "language_source": found.source,
                "nlp_model": plan.model, "nlp_skipped": plan.skip_reason is not None,
@@ -53,19 +58,20 @@ class ExtractPerLanguage(beam.PTransform):
     ((article, reason) whose extraction raised).
 
     ``leaders``: the loaded leaders list (None: the bundled one); ``groups``: how many groups the
-    texts are spread over before batching (``transforms.batching.groups_for``).
+    texts are spread over before batching (``transforms.batching.groups_for``); ``max_chars``:
+    characters of one article the NLP reads at most (``nlp.max_chars``).
     """
 
     def __init__(self, models: dict[str, str] | None, batch_size: int, leaders: Gazetteer | None,
-                 batch_chars: int, groups: int = 1):
+                 batch_chars: int, groups: int = 1, max_chars: int | None = None):
         super().__init__()
         self._models = sorted(set((models or {}).values()))
-        self._args = (batch_size, leaders, batch_chars, groups)
+        self._args = (batch_size, leaders, batch_chars, groups, max_chars)
 
     def expand(self, articles):
         from transforms.extract_beam import DONE, FAILED, ExtractQuotesAndEntities, item_key
 
-        batch_size, leaders, batch_chars, groups = self._args
+        batch_size, leaders, batch_chars, groups, max_chars = self._args
         # batches like the extracted ones, so every article's rows become Arrow together
         done = [articles
                 | "NlpSkipped" >> beam.Filter(lambda a: not a.get("nlp_model"))
@@ -76,7 +82,8 @@ class ExtractPerLanguage(beam.PTransform):
             label = "Extract" if len(self._models) == 1 else f"Extract[{model}]"
             extracted = (articles
                          | f"For[{model}]" >> beam.Filter(lambda a, m=model: a.get("nlp_model") == m)
-                         | label >> ExtractQuotesAndEntities(model, batch_size, leaders, batch_chars, groups))
+                         | label >> ExtractQuotesAndEntities(model, batch_size, leaders, batch_chars, groups,
+                                                                  max_chars))
             done.append(extracted[DONE])
             failed.append(extracted[FAILED])
         if not failed:

