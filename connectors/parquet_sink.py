@@ -11,9 +11,15 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from apache_beam.pvalue import TaggedOutput
+
 from connectors import s3, tables
 from connectors.errors import S3Unavailable
 from connectors.run_ledger import file_key
+from transforms.outputs import WithOutputs
+from transforms.rows import error_line, write_reject
+
+WRITTEN, REJECTED = "written", "rejected"
 
 FileKey = tuple  # (table, dt, shard): one output file
 
@@ -30,8 +36,13 @@ class _ToFilesFn(beam.DoFn):
     An element that is a list of (table, row) - e.g. the rows of one NLP batch - becomes one Arrow
     table per file it touches, here, in the worker that made the rows: the shuffle to the writers
     carries a few columnar chunks instead of every row as a pickled dict. A single (table, row)
-    goes as it is. Nothing is held across elements: what a DoFn emits at the end of a bundle is
-    lost on some runners (Beam's DaskRunner).
+    goes as it is, once it is known to convert. Nothing is held across elements: what a DoFn
+    emits at the end of a bundle is lost on some runners (Beam's DaskRunner).
+
+    A row that has no file (no `dt=` partition) or that Arrow cannot convert becomes a `rejects`
+    row at stage `write` (``transforms.rows.write_reject``) instead of failing the run: a chunk
+    that does not convert is converted row by row to find it. The reject goes to the rejects
+    file, and out under REJECTED to be counted.
     """
 
     def __init__(self, shards: dict[str, int], chunk_rows: int = 5000):
@@ -40,14 +51,36 @@ class _ToFilesFn(beam.DoFn):
     def process(self, element):
         if not isinstance(element, list):
             table, row = element
-            yield file_of(table, row, self._shards), row
+            try:
+                key = file_of(table, row, self._shards)
+                tables.rows_to_arrow(table, [row])  # a bad row fails here, not in the writer
+            except Exception as exc:
+                yield from self._reject(table, row, error_line(exc))
+                return
+            yield key, row
             return
         by_file: dict[FileKey, list[dict]] = {}
         for table, row in element:
-            by_file.setdefault(file_of(table, row, self._shards), []).append(row)
+            try:
+                key = file_of(table, row, self._shards)
+            except Exception as exc:
+                yield from self._reject(table, row, error_line(exc))
+                continue
+            by_file.setdefault(key, []).append(row)
         for key, rows in by_file.items():
             for i in range(0, len(rows), self._chunk_rows):
-                yield key, tables.rows_to_arrow(key[0], rows[i:i + self._chunk_rows])
+                data, bad = tables.rows_to_arrow_isolating(key[0], rows[i:i + self._chunk_rows])
+                if data is not None:
+                    yield key, data
+                for row, reason in bad:
+                    yield from self._reject(key[0], row, reason)
+
+    def _reject(self, table: str, row: dict, reason: str):
+        if table == "rejects":  # write_reject rows always convert: never loop on one
+            raise ValueError(f"a rejects row cannot be written: {reason}")
+        reject = write_reject(table, row, reason)
+        yield file_of("rejects", reject, self._shards), reject
+        yield TaggedOutput(REJECTED, reject)
 
 
 def file_table(table: str, values) -> pa.Table:
@@ -86,7 +119,8 @@ class _WriteFileFn(beam.DoFn):
 
 class WriteTables(beam.PTransform):
     """PCollection of (table_name, row_dict) or of lists of them, or a tuple of such
-    PCollections -> files on S3; outputs (table, key, row_count).
+    PCollections -> files on S3; outputs ``written`` ((table, key, row_count) per file) and
+    ``rejected`` (the `rejects` rows of stage `write`, also written, for counting).
 
     ``shards``: files per table and dt (``tables.shards_for``); a table not named gets one.
     Lists of rows are turned into Arrow chunks where they are produced, before any shuffle: pass
@@ -103,10 +137,12 @@ class WriteTables(beam.PTransform):
     def expand(self, rows):
         sources = rows if isinstance(rows, (tuple, list)) else (rows,)
         # each source: rows -> (file key, Arrow chunk or row), in the producing stage
-        chunks = [source | f"ToArrow{i}" >> beam.ParDo(_ToFilesFn(self._shards))
-                  for i, source in enumerate(sources)]
-        return (chunks
-                | "Chunks" >> beam.Flatten()
-                # (file key, [chunk, ...]): one group per output file
-                | "GroupByFile" >> beam.GroupByKey()
-                | "WriteFile" >> beam.ParDo(_WriteFileFn(self._settings, self._run_id)))
+        parts = [source | f"ToArrow{i}" >> WithOutputs(_ToFilesFn(self._shards), REJECTED, main="chunks")
+                 for i, source in enumerate(sources)]
+        written = ([part["chunks"] for part in parts]
+                   | "Chunks" >> beam.Flatten()
+                   # (file key, [chunk, ...]): one group per output file
+                   | "GroupByFile" >> beam.GroupByKey()
+                   | "WriteFile" >> beam.ParDo(_WriteFileFn(self._settings, self._run_id)))
+        rejected = [part[REJECTED] for part in parts] | "WriteRejects" >> beam.Flatten()
+        return {WRITTEN: written, REJECTED: rejected}

@@ -139,10 +139,20 @@ def parse_ts(value) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
+class BadPartition(ValueError):
+    """A row whose `fetched_at` gives no `dt=` partition (not a timestamp); the row becomes a
+    reject instead of a file no reader or clean-up recognises."""
+
+
 def partition_date(row: dict) -> str:
     """Hive `dt=` value, always `YYYY-MM-DD`: the UTC date the item was fetched (ingestion date;
-    the decoder keeps it inside the sane window), else the run date."""
-    ts = parse_ts(row.get("fetched_at")) or datetime.now(timezone.utc)
+    the decoder keeps it inside the sane window), else the run date. BadPartition when
+    `fetched_at` is not a timestamp."""
+    try:
+        ts = parse_ts(row.get("fetched_at")) or datetime.now(timezone.utc)
+    except (TypeError, ValueError):
+        raise BadPartition(f"fetched_at {str(row.get('fetched_at'))[:60]!r} is not a timestamp: "
+                           "the row has no dt= partition") from None
     # by hand: strftime writes year 1 as "1", a partition no reader or clean-up recognises
     return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"
 
@@ -183,6 +193,24 @@ def rows_to_arrow(table: str, rows: list[dict]) -> pa.Table:
             values = [parse_ts(v) for v in values]
         cols[f.name] = pa.array(values, type=f.type)
     return pa.table(cols, schema=schema)
+
+
+def rows_to_arrow_isolating(table: str, rows: list[dict]) -> tuple[pa.Table | None, list[tuple[dict, str]]]:
+    """Like rows_to_arrow, but a row that cannot be converted does not sink the chunk: on a
+    failure every row is converted alone, and the bad ones come back with the reason.
+    Returns (Arrow table of the good rows or None, [(bad row, reason)])."""
+    try:
+        return rows_to_arrow(table, rows), []
+    except Exception:  # which row: found below, one at a time
+        pass
+    good, bad = [], []
+    for row in rows:
+        try:
+            rows_to_arrow(table, [row])
+            good.append(row)
+        except Exception as exc:
+            bad.append((row, f"{type(exc).__name__}: {exc}"))
+    return (rows_to_arrow(table, good) if good else None), bad
 
 
 def sort_rows(table: str, data: pa.Table) -> pa.Table:

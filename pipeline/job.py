@@ -28,7 +28,7 @@ import apache_beam as beam
 from connectors import s3
 from connectors.history import ReadHistory
 from connectors.kafka_source import KafkaSettings, OffsetRange, ReadOffsetRanges
-from connectors.parquet_sink import WriteTables
+from connectors.parquet_sink import REJECTED, WRITTEN, WriteTables
 from connectors.run_counters import WriteCounters
 from transforms import counters
 from transforms.batching import groups_for
@@ -38,7 +38,9 @@ from transforms.dedup import DEFAULT_THRESHOLD, Deduplicate
 from transforms.drop_seen_beam import DropSeen
 from transforms.language_beam import DetectLanguage, ExtractPerLanguage
 from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS
-from transforms.rows import batch_rows, duplicate_row, record_key, reject_key, reject_row, to_table_rows
+from transforms.outputs import WithOutputs
+from transforms.rows import (article_rows, batch_rows, duplicate_row, record_key, reject_key,
+                             reject_row)
 
 if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
     from transforms.leaders import Gazetteer
@@ -96,14 +98,20 @@ def build(p: beam.Pipeline, spec: JobSpec):
     extracted = articles | "ExtractOncePerText" >> ExtractOncePerText(ExtractPerLanguage(
         models, spec.nlp_batch_size, spec.leaders, spec.nlp_batch_chars, groups, spec.nlp_max_chars))
     nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.Map(_nlp_reject)
-    rejects = ((decoded[REJECTS], nlp_rejects) | "AllRejects" >> beam.Flatten()
-               | "DropSeenRejects" >> DropSeen(history["rejects"], reject_key))
 
     run_id = spec.run_id
+    # An article whose rows cannot be written becomes a `rows` reject (with its raw record).
+    article_out = extracted[DONE] | "ArticleRows" >> WithOutputs(batch_rows, REJECTS, main="rows",
+                                                                   args=(run_id,))
+    copy_out = extracted[COPIES] | "CopyRows" >> WithOutputs(article_rows, REJECTS, main="rows",
+                                                              args=(run_id,))
+    rejects = ((decoded[REJECTS], nlp_rejects, article_out[REJECTS], copy_out[REJECTS])
+               | "AllRejects" >> beam.Flatten()
+               | "DropSeenRejects" >> DropSeen(history["rejects"], reject_key))
+
     # Sources of rows, handed to the writer apart: the extracted articles' rows become Arrow where
     # they are made (one chunk per NLP batch and file), not after a Flatten of every row.
-    rows = (extracted[DONE] | "ArticleRows" >> beam.Map(batch_rows, run_id),
-            extracted[COPIES] | "CopyRows" >> beam.FlatMap(to_table_rows, run_id),
+    rows = (article_out["rows"], copy_out["rows"],
             rejects | "RejectRows" >> beam.Map(lambda r: ("rejects", {**r, "run_id": run_id})),
             duplicates | "DuplicateTableRows" >> beam.Map(lambda r: ("duplicates", {**r, "run_id": run_id})))
     written = rows | "WriteParquet" >> WriteTables(spec.s3, spec.run_id, spec.shards)
@@ -111,6 +119,9 @@ def build(p: beam.Pipeline, spec: JobSpec):
     counts = ((decoded[ITEMS] | "CountDecoded" >> counters.count_each(counters.ITEMS_DECODED),
                decoded[REJECTS] | "CountDecodeRejects" >> counters.count_each(counters.REJECTS),
                extracted[FAILED] | "CountNlpRejects" >> counters.count_each(counters.REJECTS),
+               article_out[REJECTS] | "CountRowsRejects" >> counters.count_each(counters.REJECTS),
+               copy_out[REJECTS] | "CountCopyRowsRejects" >> counters.count_each(counters.REJECTS),
+               written[REJECTED] | "CountWriteRejects" >> counters.count_each(counters.REJECTS),
                dedup["dropped"] | "CountDropped" >> counters.count_each(counters.DUPLICATES_DROPPED),
                # records whose rows an earlier run wrote (a replay): accounted for there
                dedup["replayed"] | "CountReplayed" >> counters.count_each(counters.REPLAYED_ROWS),
@@ -119,4 +130,4 @@ def build(p: beam.Pipeline, spec: JobSpec):
                extracted[DONE] | "CountQuotes" >> counters.count_extraction())
               | "Counts" >> beam.Flatten())
     counted = counts | "WriteCounters" >> WriteCounters(spec.s3, spec.run_id)
-    return (written, counted) | "RunOutputs" >> beam.Flatten()
+    return (written[WRITTEN], counted) | "RunOutputs" >> beam.Flatten()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterator
 
 ITEMS_DECODED = "items_decoded"
-REJECTS = "rejects"                        # decode, prepare and NLP rejects (before a replay's drop)
+REJECTS = "rejects"                        # rejects of every stage (before a replay's drop)
 DUPLICATES_DROPPED = "duplicates_dropped"
 REPLAYED_ROWS = "replayed_rows"            # records whose rows an earlier run wrote (a replay)
 NLP_SKIPPED = "nlp_skipped"                # articles kept without NLP (no model for their language)

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 
+from connectors.alerts.config import AlertsConfig
 from pipeline.run import execute
 from stackutil import committed_offsets, feed_item, manifests, newsbeam, produce, run_env
 
@@ -74,7 +75,7 @@ def test_killed_between_manifest_and_commit_while_alerting_then_new_records_aler
               "sinks": [{"type": "webhook", "name": "hook", "url": receiver.url}],
               "rules": [{"name": "all-leaders", "sinks": ["hook"]}],
               "timeout_seconds": 60, "max_attempts": 1}
-    cfg = stack_config.model_copy(update={"alerts": alerts})
+    cfg = stack_config.model_copy(update={"alerts": AlertsConfig.model_validate(alerts)})
     config_file = tmp_path / "alerts.yaml"
     config_file.write_text(yaml.safe_dump({"alerts": alerts}))
     try:
