@@ -119,9 +119,9 @@ def build(p: beam.Pipeline, spec: JobSpec):
     counts = ((decoded[ITEMS] | "CountDecoded" >> counters.count_each(counters.ITEMS_DECODED),
                decoded[REJECTS] | "CountDecodeRejects" >> counters.count_each(counters.REJECTS),
                extracted[FAILED] | "CountNlpRejects" >> counters.count_each(counters.REJECTS),
-               article_out[REJECTS] | "CountRowsRejects" >> counters.count_each(counters.REJECTS),
-               copy_out[REJECTS] | "CountCopyRowsRejects" >> counters.count_each(counters.REJECTS),
-               written[REJECTED] | "CountWriteRejects" >> counters.count_each(counters.REJECTS),
+               # rejects of the rows and write stages (rare): one total, not every partition
+               (article_out[REJECTS], copy_out[REJECTS], written[REJECTED]) | "LaterRejects" >> beam.Flatten()
+               | "CountLaterRejects" >> counters.count_total(counters.REJECTS),
                dedup["dropped"] | "CountDropped" >> counters.count_each(counters.DUPLICATES_DROPPED),
                # records whose rows an earlier run wrote (a replay): accounted for there
                dedup["replayed"] | "CountReplayed" >> counters.count_each(counters.REPLAYED_ROWS),

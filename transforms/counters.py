@@ -44,6 +44,25 @@ def count_each(name: str):
     return beam.Map(lambda _: (name, 1))
 
 
+def count_total(name: str):
+    """A Beam step: elements -> one ``(name, how many)``, summed through a grouping first, so the
+    Counts step downstream is fed a few partitions instead of every one of a wide input (on the
+    DaskRunner a Flatten adds its inputs' partitions up). No output for an empty input: the
+    counters start from zeros anyway (connectors/run_counters.py)."""
+    import apache_beam as beam
+
+    name = known(name)
+
+    class CountTotal(beam.PTransform):
+        def expand(self, pcoll):
+            return (pcoll
+                    | "Ones" >> beam.Map(lambda _: 1)
+                    | "Sum" >> beam.CombineGlobally(sum).without_defaults()
+                    | "Named" >> beam.Map(lambda n: (name, n)))
+
+    return CountTotal()
+
+
 def count_extraction():
     """A Beam step: batches of extracted articles -> (``quotes``, n), (``leadership_statements``, n)."""
     import apache_beam as beam
