@@ -247,12 +247,17 @@ def athena_type(t: pa.DataType) -> str:
 
 def athena_ddl(table: str, location: str = "s3://newsbeam/newsbeam", database: str = "newsbeam",
                first_day: str = "2024-01-01") -> str:
-    """CREATE EXTERNAL TABLE for Athena / Glue, partitions by projection (no crawler needed)."""
+    """CREATE EXTERNAL TABLE for Athena / Glue over the symlink manifests (committed files only,
+    connectors/committed_files.py), partitions by projection (no crawler needed)."""
+    from connectors.committed_files import SYMLINK_DIR  # here: that module imports this one
+
     columns = ",\n".join(f"  `{f.name}` {athena_type(f.type)}" for f in SCHEMAS[table])
-    where = f"{location.rstrip('/')}/{table}/"
+    where = f"{location.rstrip('/')}/{SYMLINK_DIR}/{table}/"
     return (f"CREATE EXTERNAL TABLE {database}.{table} (\n{columns})\n"
             "PARTITIONED BY (dt string)\n"
-            "STORED AS PARQUET\n"
+            "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n"
+            "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'\n"
+            "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n"
             f"LOCATION '{where}'\n"
             "TBLPROPERTIES ('projection.enabled' = 'true', 'projection.dt.type' = 'date',\n"
             f"               'projection.dt.format' = 'yyyy-MM-dd', 'projection.dt.range' = '{first_day},NOW',\n"

@@ -350,10 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "above pipeline.max_records_per_run is processed in several runs, each in a "
                        "fresh process, so memory stays bounded.",
                        epilog="exit status: 0 done (or nothing to do); 1 failed, 3 Kafka unavailable, "
-                       "4 S3 unavailable, 5 another run is going (offsets not committed in all four); "
-                       "6 rows written and offsets committed but alerts not delivered; 8 the Iceberg "
-                       "catalog failed (files and manifest written, offsets not committed: the next run "
-                       "registers them); 2 configuration or an unknown option")
+                       "4 S3 unavailable, 5 another run is going: the lock or the consumer group's claim on "
+                       "S3 (offsets not committed in all four); 6 rows written and offsets committed but "
+                       "alerts not delivered; 7 fenced: another run took over these records (see the "
+                       "message); 8 the Iceberg catalog failed (files and manifest written, offsets not "
+                       "committed: the next run registers them); 2 configuration or an unknown option")
     p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
     p.add_argument("--since", metavar="YYYY-MM-DD",
                    help="backfill: first rewind the consumer group to the records Kafka received on "
