@@ -48,6 +48,15 @@ class UsageError(ConfigError):
     """A command-line mistake: an unknown option, a malformed value."""
 
 
+class QueryError(UsageError):
+    """The SQL of `newsbeam query` failed (syntax, unknown table or column, a type error): DuckDB's
+    one-line reason."""
+
+
+class InputError(UsageError):
+    """A command's input cannot be read: a missing file, a line that is not the JSON expected."""
+
+
 class KafkaUnavailable(OperatorError):
     """The Kafka broker could not be reached or did not answer; names the bootstrap address."""
 
@@ -62,6 +71,15 @@ class S3Unavailable(OperatorError):
     """S3 could not be reached or refused a call; names the endpoint and bucket."""
 
     exit_code = 4
+
+
+class S3BucketMissing(S3Unavailable):
+    """The bucket does not exist at that endpoint (S3 answered NoSuchBucket)."""
+
+
+class S3AccessDenied(S3Unavailable):
+    """S3 refused the credentials (unknown key, wrong secret, expired token) or they lack a
+    permission the operation needs; also: no credentials found at all."""
 
 
 class S3DeleteError(S3Unavailable):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from connectors.errors import S3DeleteError, S3Unavailable
+from connectors.errors import S3AccessDenied, S3BucketMissing, S3DeleteError, S3Unavailable
 from connectors.s3_config import S3Config
 
 
@@ -74,11 +74,44 @@ def filesystem(s: S3Settings):
 
 
 def check_reachable(s: S3Settings) -> None:
-    """One signed call; raises S3Unavailable with a one-line reason."""
+    """One signed call; raises S3Unavailable (or the subclass that says why) with a one-line reason."""
     try:
         client(s).head_bucket(Bucket=s.bucket)
     except Exception as exc:
-        raise S3Unavailable(f"S3 unreachable at {describe_endpoint(s)}: {_reason(exc)}") from None
+        raise failure(exc, s) from None
+
+
+# Error codes S3 (and compatible servers) answer when the credentials are refused or lack a right.
+_DENIED = frozenset({"AccessDenied", "AllAccessDisabled", "AccountProblem", "ExpiredToken", "InvalidAccessKeyId",
+                     "InvalidToken", "SignatureDoesNotMatch", "TokenRefreshRequired", "Forbidden", "403"})
+
+
+def failure(exc: BaseException, s: S3Settings) -> S3Unavailable:
+    """A boto3/botocore exception -> the S3Unavailable type that says what the operator must fix:
+    S3BucketMissing, S3AccessDenied (refused or missing credentials), else S3Unavailable (the
+    endpoint did not answer, or answered an error). One line, naming endpoint and bucket."""
+    from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+
+    if isinstance(exc, S3Unavailable):
+        return exc
+    where = describe_endpoint(s)
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return S3AccessDenied(f"no S3 credentials for {where}: {_reason(exc)}; set s3.access_key_id and "
+                              "s3.secret_access_key, or give the process a role (IRSA, Pod Identity, "
+                              "instance profile, AWS_* variables)")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "")
+        detail = f"{code}: {str(error.get('Message') or code).rstrip('.')}"
+        # HeadBucket has no body: a missing bucket is a bare 404 there, NoSuchBucket elsewhere
+        if code == "NoSuchBucket" or (code == "404" and exc.operation_name == "HeadBucket"):
+            return S3BucketMissing(f"S3 bucket {s.bucket!r} does not exist at {s.endpoint_url or 'AWS S3'} "
+                                   "(create it, or correct s3.bucket / s3.endpoint_url)")
+        if code in _DENIED:
+            return S3AccessDenied(f"S3 refused access at {where} ({exc.operation_name}): {detail}; check the "
+                                  "keys or role, and that it may list, get, put and delete under the prefix")
+        return S3Unavailable(f"S3 error at {where} ({exc.operation_name}): {detail}")
+    return S3Unavailable(f"S3 unreachable at {where}: {_reason(exc)}")
 
 
 def server_time(s: S3Settings):
@@ -100,9 +133,11 @@ def _reason(exc: Exception) -> str:
 def list_keys(s: S3Settings, prefix: str) -> list[dict]:
     """All objects under prefix as boto3 dicts (Key, Size, ...)."""
     out: list[dict] = []
-    pages = client(s).get_paginator("list_objects_v2").paginate(Bucket=s.bucket, Prefix=prefix)
-    for page in pages:
-        out.extend(page.get("Contents", []))
+    try:
+        for page in client(s).get_paginator("list_objects_v2").paginate(Bucket=s.bucket, Prefix=prefix):
+            out.extend(page.get("Contents", []))
+    except Exception as exc:
+        raise failure(exc, s) from None
     return out
 
 

@@ -104,6 +104,8 @@ def test_exit_codes_of_the_hierarchy():
     assert (RunFailed.exit_code, ConfigError.exit_code, UsageError.exit_code, KafkaUnavailable.exit_code,
             S3Unavailable.exit_code, RunLocked.exit_code, AlertsFailed.exit_code) == (1, 2, 2, 3, 4, 5, 6)
     assert (KafkaAdminError.exit_code, WriterLockHeld.exit_code) == (3, 5)
+    assert (errors.S3BucketMissing.exit_code, errors.S3AccessDenied.exit_code, errors.QueryError.exit_code,
+            errors.InputError.exit_code) == (4, 4, 2, 2)
     assert issubclass(UsageError, ConfigError) and all(issubclass(c, OperatorError) for c in errors._classes())
 
 
