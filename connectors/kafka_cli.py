@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
+from connectors import console
 from connectors import kafka_admin as ka
+from connectors.errors import UsageError
 
 ACL_FORMATS = ("kafka-acls", "confluent", "msk-iam", "none")
 
@@ -79,9 +80,10 @@ def grants_for(config: Any, args: argparse.Namespace) -> list[ka.Grant]:
 
 def run_kafka(args: argparse.Namespace, config: Any) -> int:
     if args.kafka_command == "acls":
-        print(ka.render(grants_for(config, args), args.acl_format, bootstrap=config.kafka.bootstrap_servers,
-                        msk_cluster_arn=args.msk_cluster_arn)
-              if args.acl_format != "none" else "")
+        if args.acl_format != "none":
+            console.result(ka.render(grants_for(config, args), args.acl_format,
+                                     bootstrap=config.kafka.bootstrap_servers, msk_cluster_arn=args.msk_cluster_arn),
+                           acl_format=args.acl_format)
         return 0
     return _init(args, config)
 
@@ -90,9 +92,7 @@ def _init(args: argparse.Namespace, config: Any) -> int:
     kafka = config.kafka
     if args.partitions < 1 or (args.replication_factor is not None and args.replication_factor < 1) \
             or args.retention_days <= 0:
-        print("newsbeam kafka init: --partitions and --replication-factor must be >= 1, --retention-days > 0",
-              file=sys.stderr)
-        return 2
+        raise UsageError("--partitions and --replication-factor must be >= 1, --retention-days > 0")
     specs = [ka.items_topic(kafka.topic, args.partitions, args.retention_days, args.replication_factor)]
     elsewhere = []
     for sink in kafka_alert_sinks(config):
@@ -100,24 +100,23 @@ def _init(args: argparse.Namespace, config: Any) -> int:
             specs.append(ka.alerts_topic(sink.topic, args.replication_factor))
         else:
             elsewhere.append(sink)
+    # KafkaAdminError (unreachable, refused, failed) goes up to the CLI: one line, exit 3
+    admin = ka.admin_client(kafka.bootstrap_servers, dict(kafka.client_config), kafka.request_timeout_ms)
     try:
-        admin = ka.admin_client(kafka.bootstrap_servers, dict(kafka.client_config), kafka.request_timeout_ms)
-        try:
-            for spec in specs:
-                print(ka.ensure_topic(admin, spec, dry_run=args.dry_run).line())
-            grants = grants_for(config, args)
-            if args.apply_acls and not args.dry_run:
-                print(f"acls: {ka.apply_acls(admin, grants)} ACL bindings created or already present")
-        finally:
-            admin.close()
-    except ka.KafkaAdminError as exc:
-        print(f"newsbeam kafka init: {exc}", file=sys.stderr)
-        return exc.exit_code
+        for spec in specs:
+            console.result(ka.ensure_topic(admin, spec, dry_run=args.dry_run).line(), topic=spec.name)
+        grants = grants_for(config, args)
+        if args.apply_acls and not args.dry_run:
+            bindings = ka.apply_acls(admin, grants)
+            console.result(f"acls: {bindings} ACL bindings created or already present", acl_bindings=bindings)
+    finally:
+        admin.close()
     for sink in elsewhere:
-        print(f"alert sink {sink.name}: topic {sink.topic} is on another cluster ({sink.bootstrap_servers}): "
-              f"create it there ({ka.ALERTS_PARTITIONS} partitions, retention {ka.ALERTS_RETENTION_DAYS} days)")
+        console.result(f"alert sink {sink.name}: topic {sink.topic} is on another cluster "
+                       f"({sink.bootstrap_servers}): create it there ({ka.ALERTS_PARTITIONS} partitions, "
+                       f"retention {ka.ALERTS_RETENTION_DAYS} days)", topic=sink.topic)
     if args.acl_format != "none":
-        print(f"# ACLs each component needs ({args.acl_format}):")
-        print(ka.render(grants, args.acl_format, bootstrap=kafka.bootstrap_servers,
-                        msk_cluster_arn=args.msk_cluster_arn))
+        console.result(f"# ACLs each component needs ({args.acl_format}):\n"
+                       + ka.render(grants, args.acl_format, bootstrap=kafka.bootstrap_servers,
+                                   msk_cluster_arn=args.msk_cluster_arn), acl_format=args.acl_format)
     return 0

@@ -4,18 +4,20 @@ Typical schedule: `newsbeam poll --once` every few minutes, `newsbeam run` every
 Configuration: --config FILE (or NEWSBEAM_CONFIG) plus NEWSBEAM_<SECTION>__<KEY> environment
 overrides; `newsbeam config check` validates it and probes Kafka, S3, alerts and the spaCy
 model; see docs/operations.md. --config, -v and --log-format may come before or after the
-subcommand. Exit status: 0 ok, 1 run failed, 2 configuration or usage, 3 Kafka unavailable,
-4 S3 unavailable, 5 another run holds the lock, 6 alerts not delivered (data committed),
-8 the Iceberg catalog failed (iceberg:, offsets not committed).
+subcommand; --log-format json makes every line a JSON object. Exit status: 0 ok, 1 run failed,
+2 configuration, usage or unreadable input, 3 Kafka unavailable, 4 S3 unavailable (or no such
+bucket, or access denied), 5 another run holds the lock or the group's claim, 6 alerts not
+delivered (data committed), 7 fenced (another run took over), 8 the Iceberg catalog failed
+(iceberg:, offsets not committed).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
+from connectors import console
 from connectors.errors import ConfigError, OperatorError, UsageError
 from pipeline.config import Config, load_config
 
@@ -55,13 +57,28 @@ def _check_beam_options(config: Config, beam_args: list[str]) -> None:
 def cmd_stack(args, _extra) -> int:
     _config(args)  # every command validates the configuration first
     if not STACK_SCRIPT.is_file():
-        print(f"newsbeam stack: {STACK_SCRIPT} not found (the local stack ships with the source tree)",
-              file=sys.stderr)
-        return EXIT_FAILED
-    return subprocess.call(["bash", str(STACK_SCRIPT), args.action])
+        raise UsageError(f"{STACK_SCRIPT} not found (the local stack ships with the source tree)")
+    return console.relay(["bash", str(STACK_SCRIPT), args.action])
 
 
 # ----------------------------------------------------------------------------- run
+def failure_json(exc: BaseException) -> dict:
+    """`run --json` on failure: the error's type, exit status and one-line reason."""
+    if isinstance(exc, OperatorError):
+        return {"status": "failed", "error": type(exc).__name__, "exit_code": exc.exit_code, "message": str(exc)}
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return {"status": "failed", "error": type(exc).__name__, "exit_code": EXIT_FAILED,
+            "message": f"{type(exc).__name__}: {first}" if first else type(exc).__name__}
+
+
+def run_json(summary) -> dict:
+    """`run --json`: one object per run (a drained backlog prints several)."""
+    return {"status": summary.status, "run_id": summary.run_id, "alerts": summary.alerts,
+            "records": summary.records, "remaining": summary.remaining, "rows": summary.rows,
+            "counters": summary.counters, "files": summary.files, "manifest": summary.manifest,
+            "retention_lost": summary.retention_lost, "iceberg": summary.iceberg}
+
+
 def cmd_run(args, beam_args) -> int:
     import functools
     from datetime import datetime, timezone
@@ -76,16 +93,15 @@ def cmd_run(args, beam_args) -> int:
     def report(summary) -> None:
         summaries.append(summary)
         progress.advance(summary)
-        progress.write(summary.line())
+        fields = run_json(summary)
+        # with --json the objects are the answer on stdout; the lines become messages on stderr
+        say = console.info if args.json else console.result
+        say(summary.line(), run=fields)
         _export_run_metrics(config, args, summary)
         if summary.alerts is not None:
-            print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()))
+            say("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.alerts.items()), alerts=summary.alerts)
         if args.json:
-            print(json.dumps({"status": summary.status, "run_id": summary.run_id, "alerts": summary.alerts,
-                              "records": summary.records, "remaining": summary.remaining,
-                              "rows": summary.rows, "counters": summary.counters,
-                              "files": summary.files, "manifest": summary.manifest,
-                              "iceberg": summary.iceberg}, indent=2))
+            console.data(json.dumps(fields, ensure_ascii=False, default=str))
 
     try:
         try:
@@ -115,30 +131,20 @@ def _alerts_exit(summaries) -> int:
 
 
 class _RunProgress:
-    """A records bar on a terminal while `newsbeam run` drains a backlog in several runs
-    (the total is known once the first run reports what remains)."""
+    """A records bar (on a terminal, connectors/console.py decides) while `newsbeam run` drains a
+    backlog in several runs (the total is known once the first run reports what remains)."""
 
     def __init__(self):
         self._bar = None
 
     def advance(self, summary) -> None:
-        if not sys.stderr.isatty() or summary.status != "written":
+        if summary.status != "written":
             return
         if self._bar is None:
             if summary.remaining <= 0:
                 return
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=summary.records + summary.remaining, unit="rec", desc="run")
+            self._bar = console.progress(summary.records + summary.remaining, unit="rec", desc="run")
         self._bar.update(summary.records)
-        self._bar.refresh()
-
-    def write(self, line: str) -> None:
-        """Summary lines above the bar, not through it."""
-        if self._bar is not None:
-            self._bar.write(line, file=sys.stdout)
-        else:
-            print(line, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -162,7 +168,7 @@ def _export_run_metrics(config: Config, args, summary) -> None:
         if gateway:
             metrics.push(summary, gateway, consumer_lag=lag)
     except Exception as exc:  # metrics never fail a run whose data is already committed
-        print(f"newsbeam run: metrics not exported: {exc}", file=sys.stderr)
+        console.warning(f"newsbeam run: metrics not exported: {type(exc).__name__}: {exc}")
 
 
 # ----------------------------------------------------------------------------- poll / feeds
@@ -207,9 +213,9 @@ def _retry_alerts(config: Config) -> int:
     with RunLock(config.pipeline.lock_path):
         summary = alert_committed(config.alerts, s3.S3Settings.from_config(config.s3))
     if summary is None:
-        print("nothing to retry (no alert rules)")
+        console.result(f"nothing to retry (no alert rules, or no ledger at {config.alerts.ledger_path} yet)")
         return 0
-    print("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    console.result("alerts: " + ", ".join(f"{k} {v}" for k, v in summary.items()), alerts=summary)
     if failures(summary):
         raise AlertsFailed(f"{failures(summary)} alert delivery(ies) still failing; `newsbeam alerts list` "
                            "shows why")
@@ -226,36 +232,26 @@ def cmd_config(args, _extra) -> int:
     source = args.config or os.environ.get("NEWSBEAM_CONFIG") or "built-in defaults"
     checks = [Check("config", "ok", f"valid ({source} + environment)")] + run_checks(config)
     for check in checks:
-        print(check.line(), flush=True)
+        console.result(check.line(), check=check.name, status=check.status, detail=check.detail,
+                       **({"error": check.error.__name__} if check.error else {}))
     return exit_code(checks)
 
 
 # ----------------------------------------------------------------------------- query
 def cmd_query(args, _extra) -> int:
-    from connectors import duckdb_s3, s3, tables
+    from connectors import s3
+    from connectors.query import run_query
 
     config = _config(args)
     ss = s3.S3Settings.from_config(config.s3)
-    import duckdb
-
+    iceberg = None
     if config.iceberg.enabled and not args.files:
         from pipeline.iceberg import metadata_locations
 
-        con, present = duckdb_s3.connect_with_iceberg_views(ss, metadata_locations(config, ss))
-        source = f"Iceberg tables in {config.iceberg.namespace}"
-    else:
-        con, present = duckdb_s3.connect_with_views(ss, list(tables.SCHEMAS))
-        source = "tables with data"
-    try:
-        cur = con.execute(args.sql)
-    except duckdb.Error as exc:
-        print(f"newsbeam query: {str(exc).splitlines()[0]} ({source}: "
-              f"{', '.join(sorted(present)) or 'none yet'})", file=sys.stderr)
-        return EXIT_FAILED
-    names = [d[0] for d in cur.description]
-    print("\t".join(names))
-    for row in cur.fetchall():
-        print("\t".join("" if v is None else str(v) for v in row))
+        iceberg = metadata_locations(config, ss)  # CatalogError (exit 8) when it does not answer
+    # a script that asked for JSON logs gets JSON rows unless it chose another format
+    fmt = args.format or ("json" if args.log_format == "json" else "table")
+    run_query(ss, args.sql, fmt, args.output, iceberg=iceberg)
     return 0
 
 
@@ -266,7 +262,8 @@ def cmd_compact(args, _extra) -> int:
     config = _config(args)
     older_than = parse_duration(args.older_than)
     for result in compact(config, args.table, older_than, dry_run=args.dry_run):
-        print(("dry run: " if args.dry_run else "") + result.line(args.dry_run))
+        console.result(("dry run: " if args.dry_run else "") + result.line(args.dry_run),
+                       table=result.table, dry_run=args.dry_run)
     return 0
 
 
@@ -301,7 +298,11 @@ def cmd_status(args, _extra) -> int:
     from pipeline import status
 
     report = status.collect(_config(args))
-    print(json.dumps(report, indent=2, default=str) if args.json else status.render(report))
+    if args.json:
+        console.document(report)
+    else:
+        for line in status.render(report).splitlines():
+            console.result(line)
     # a probe: 1 whenever Kafka or S3 does not answer (kept stable for health checks)
     return 0 if report["kafka"]["ok"] and report["s3"]["ok"] else EXIT_FAILED
 
@@ -321,10 +322,63 @@ def _table_names() -> tuple[str, ...]:
     return tuple(SCHEMAS)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its output through connectors/console.py: a mistake is one line (and exit 2),
+    --help is written like any other output."""
+
+    last_error: str | None = None
+
+    def error(self, message: str):
+        text = f"{self.prog}: {message} (`{self.prog} --help` lists the options)"
+        _Parser.last_error = text
+        console.error(text, error=UsageError.__name__, exit_code=UsageError.exit_code)
+        self.exit(UsageError.exit_code)
+
+    def _print_message(self, message: str, file=None) -> None:
+        if not message:
+            return
+        if file is None or file is sys.stdout:
+            console.data(message.rstrip("\n"))
+        else:
+            console.info(message.rstrip("\n"))
+
+
+class _Version(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        own, libraries = versions()
+        console.result(f"newsbeam {own} (" + ", ".join(f"{k} {v}" for k, v in libraries.items()) + ")",
+                       version=own, libraries=libraries)
+        parser.exit()
+
+
+def versions() -> tuple[str, dict[str, str]]:
+    """newsbeam's version and those of the libraries a bug report needs, from the installed
+    packages' metadata (nothing is imported)."""
+    import platform
+    from importlib import metadata
+
+    def of(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    libraries = {"python": platform.python_version()}
+    for name, dist in (("apache-beam", "apache-beam"), ("kafka-python", "kafka-python"), ("duckdb", "duckdb"),
+                       ("pyarrow", "pyarrow"), ("spacy", "spacy"), ("boto3", "boto3")):
+        libraries[name] = of(dist)
+    return of("newsbeam"), libraries
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsbeam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False)
+    parser.add_argument("--version", action=_Version,
+                        help="print newsbeam's version and those of its main libraries, then exit")
     _add_global_flags(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -350,12 +404,15 @@ def build_parser() -> argparse.ArgumentParser:
                        "above pipeline.max_records_per_run is processed in several runs, each in a "
                        "fresh process, so memory stays bounded.",
                        epilog="exit status: 0 done (or nothing to do); 1 failed, 3 Kafka unavailable, "
-                       "4 S3 unavailable, 5 another run is going: the lock or the consumer group's claim on "
-                       "S3 (offsets not committed in all four); 6 rows written and offsets committed but "
-                       "alerts not delivered; 7 fenced: another run took over these records (see the "
-                       "message); 8 the Iceberg catalog failed (files and manifest written, offsets not "
-                       "committed: the next run registers them); 2 configuration or an unknown option")
-    p.add_argument("--json", action="store_true", help="also print the run summary as JSON")
+                       "4 S3 unavailable (or no bucket, access denied), 5 another run is going: the lock "
+                       "or the consumer group's claim on S3 (offsets not committed in all four); 6 rows "
+                       "written and offsets committed but alerts not delivered; 7 fenced: another run took "
+                       "over these records (see the message); 8 the Iceberg catalog failed (files and "
+                       "manifest written, offsets not committed: the next run registers them); 2 "
+                       "configuration or an unknown option")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object per run on stdout (the summary lines go to stderr), and "
+                   "one with status \"failed\", the error type, exit code and reason on failure")
     p.add_argument("--since", metavar="YYYY-MM-DD",
                    help="backfill: first rewind the consumer group to the records Kafka received on "
                    "or after this UTC date; rows already written are not written again")
@@ -400,13 +457,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser("query", help="run SQL over the tables with DuckDB (Iceberg when a catalog is configured)",
-                       description="Views articles, quotes, entities, rejects, duplicates (with the dt "
-                       "column). With iceberg.catalog set they read the Iceberg tables as committed "
-                       "now (DuckDB's iceberg extension; dt is the UTC date of fetched_at); else the "
-                       "Parquet files under s3://BUCKET/PREFIX/<table>/dt=*/. Prints tab-separated rows.")
+                       description="Views articles, quotes, entities, rejects and duplicates (with the dt "
+                       "column), one per table that has data. With iceberg.catalog set they read the Iceberg "
+                       "tables as committed now (DuckDB's iceberg extension; dt is the UTC date of "
+                       "fetched_at); else the committed Parquet files under s3://BUCKET/PREFIX/<table>/dt=*/. "
+                       "The result is an aligned table for people, or written by DuckDB as CSV (header; every "
+                       "value quoted, NULL an empty unquoted field), JSON lines or Parquet. Tabs, "
+                       "newlines and quotes inside values never break a row.",
+                       epilog="exit status: 0 done; 2 the SQL failed or a bad option; 4 S3 unreachable, "
+                       "bucket missing or access denied; 8 the Iceberg catalog did not answer")
     p.add_argument("sql", help='e.g. "SELECT speaker_name, count(*) FROM quotes GROUP BY 1"')
     p.add_argument("--files", action="store_true",
                    help="read the plain Parquet files even when an Iceberg catalog is configured")
+    p.add_argument("--format", choices=["table", "csv", "json", "parquet"],
+                   help="table (default; json under --log-format json), csv, json (one object per row), "
+                   "parquet (needs --output)")
+    p.add_argument("--output", "-o", metavar="FILE|s3://...",
+                   help="write the result there instead of stdout (a local file appears only once complete)")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("compact", help="Iceberg tables: rewrite a day's small files into large ones, expire old snapshots",
@@ -472,7 +539,8 @@ def _add_global_flags(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", **({"default": False} if defaults else keep),
                         help="log at INFO and show client library logs (Kafka, Beam, S3) too")
     parser.add_argument("--log-format", choices=["text", "json"], **({"default": "text"} if defaults else keep),
-                        help="json: one JSON object per log line, for log shippers (default text)")
+                        help="json: every line (logs, results, progress, errors) one JSON object, for log "
+                        "shippers and scripts (default text)")
 
 
 def _add_global_flags_below(parser: argparse.ArgumentParser) -> None:
@@ -499,18 +567,66 @@ def _quiet_libraries(fmt: str, verbose: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # lines written while parsing (a usage error, --version) already take the asked format
+    console.configure(_format_in(argv))
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as exc:
+        if exc.code and _run_json_in(argv):
+            console.data(json.dumps({"status": "failed", "error": UsageError.__name__,
+                                     "exit_code": UsageError.exit_code, "message": _Parser.last_error or ""}))
+        raise
+    console.configure(args.log_format, command=args.command)
     _quiet_libraries(args.log_format, args.verbose)
     if extra and not getattr(args, "beam", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    run_json = args.command == "run" and getattr(args, "json", False)
     try:
         return args.func(args, extra)
     except OperatorError as exc:
+        if run_json:  # a script reading --json gets an object on failure too
+            console.data(json.dumps(failure_json(exc), ensure_ascii=False))
         # configuration problems concern every command alike; the rest name the command
-        prefix = "newsbeam" if type(exc) is ConfigError else f"newsbeam {args.command}"
-        print(f"{prefix}: {exc}", file=sys.stderr)
+        prefix = "newsbeam" if type(exc) is ConfigError else f"newsbeam {_command_name(args)}"
+        console.error(f"{prefix}: {exc}", error=type(exc).__name__, exit_code=exc.exit_code)
         return exc.exit_code
+    except Exception as exc:  # a bug: its traceback, through the same output path
+        import traceback
+
+        if run_json:
+            console.data(json.dumps(failure_json(exc), ensure_ascii=False))
+        trace = "".join(traceback.format_exception(exc)).rstrip("\n")
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        line = f"newsbeam {_command_name(args)}: unexpected {type(exc).__name__}: {first} (a bug: please report it)"
+        if console.is_json():
+            console.error(line, error=type(exc).__name__, exit_code=EXIT_FAILED, exc=trace)
+        else:
+            console.error(f"{trace}\n{line}")
+        return EXIT_FAILED
+
+
+def _command_name(args) -> str:
+    """`kafka init`, `alerts retry`, `run`: the command as typed, for the error line."""
+    action = next((getattr(args, k) for k in ("kafka_command", "alerts_command", "feeds_command", "config_command")
+                   if getattr(args, k, None)), None)
+    return f"{args.command} {action}" if action else args.command
+
+
+def _format_in(argv: list[str]) -> str:
+    """--log-format as given anywhere on the line, before argparse has read it."""
+    fmt = "text"
+    for i, arg in enumerate(argv):
+        if arg == "--log-format" and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif arg.startswith("--log-format="):
+            fmt = arg.split("=", 1)[1]
+    return fmt if fmt in console.FORMATS else "text"
+
+
+def _run_json_in(argv: list[str]) -> bool:
+    return "run" in argv and "--json" in argv
 
 
 if __name__ == "__main__":

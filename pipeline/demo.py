@@ -5,11 +5,10 @@ DuckDB query over the Parquet on S3. Safe to repeat: a second demo finds nothing
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from connectors import console
 from pipeline.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,31 +80,31 @@ def main(config: Config, beam_args: list[str]) -> int:
     from connectors.errors import OperatorError
     from pipeline.run import execute
 
-    print("== 1/4 local stack (Kafka 4 KRaft + SeaweedFS S3)")
-    if subprocess.call(["bash", str(ROOT / "deploy/local/stack.sh"), "up"]) != 0:
-        print("demo: the local stack did not start; see the messages above", file=sys.stderr)
+    console.result("== 1/4 local stack (Kafka 4 KRaft + SeaweedFS S3)")
+    if console.relay(["bash", str(ROOT / "deploy/local/stack.sh"), "up"]) != 0:
+        console.error("demo: the local stack did not start; see the messages above")
         return 1
-    print(f"== 2/4 poll {SAMPLES.relative_to(ROOT)} served from 127.0.0.1 into Kafka topic {config.kafka.topic}")
+    console.result(f"== 2/4 poll {SAMPLES.relative_to(ROOT)} served from 127.0.0.1 into Kafka topic {config.kafka.topic}")
     try:
         feeds, line = poll_samples(config)
     except Exception as exc:
-        print(f"demo: polling failed: {exc}", file=sys.stderr)
+        console.error(f"demo: polling failed: {exc}")
         return 1
-    print(f"   {feeds} feeds: {line}")
-    print("== 3/4 newsbeam run (Apache Beam)")
+    console.result(f"   {feeds} feeds: {line}")
+    console.result("== 3/4 newsbeam run (Apache Beam)")
     try:
         summary = execute(config, beam_args)
     except OperatorError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
+        console.error(f"demo: {exc}", error=type(exc).__name__, exit_code=exc.exit_code)
         return 1
-    print(f"   {summary.line()}")
+    console.result(f"   {summary.line()}")
     ss = s3.S3Settings.from_config(config.s3)
-    print(f"== 4/4 DuckDB over {duckdb_s3.table_glob(ss, 'articles')}")
+    console.result(f"== 4/4 DuckDB over {duckdb_s3.table_glob(ss, 'articles')}")
     con, present = duckdb_s3.connect_with_views(ss, ["articles", "quotes"])
     if "articles" not in present:
-        print("demo: no articles table on S3", file=sys.stderr)
+        console.error("demo: no articles table on S3")
         return 1
-    print(f"   Parquet tables under {ss.url(ss.prefix)}/: {', '.join(sorted(present))}")
+    console.result(f"   Parquet tables under {ss.url(ss.prefix)}/: {', '.join(sorted(present))}")
     _print(con, QUERY)
     if "quotes" in present:
         _print(con, LEADERS_QUERY)
@@ -113,11 +112,11 @@ def main(config: Config, beam_args: list[str]) -> int:
 
 
 def _print(con, sql: str) -> None:
-    print("   " + " ".join(sql.split()))
+    console.result("   " + " ".join(sql.split()))
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     widths = [max(len(n), *(len(str(r[i])) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
-    print("   " + "  ".join(n.ljust(w) for n, w in zip(names, widths)))
-    for r in rows:
-        print("   " + "  ".join(str(v).ljust(w) for v, w in zip(r, widths)))
+    lines = ["   " + "  ".join(n.ljust(w) for n, w in zip(names, widths))]
+    lines += ["   " + "  ".join(str(v).ljust(w) for v, w in zip(r, widths)) for r in rows]
+    console.table(names, rows, text_lines=lines)

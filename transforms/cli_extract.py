@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from connectors import console
+from connectors.errors import InputError
 from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS, DEFAULT_MODEL
 
 DEFAULT_POLNEAR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "polnear"
@@ -14,8 +16,11 @@ DEFINITIONS = ("a", "b")
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = ("Extract quotes (with speakers, leadership flags) and entities. Prints one JSON "
-                          "line per document: {\"id\", \"quotes\", \"entities\", \"nlp_truncated\"}; offsets are character "
-                          "offsets into the text as given.")
+                          "line per document: {\"id\", \"quotes\", \"entities\", \"nlp_truncated\"}; a quote's "
+                          "start_char and end_char (also start and end, deprecated) are character offsets into "
+                          "the text as given. Input that cannot be read (a missing or non-UTF-8 file, a stdin "
+                          "line that is not a JSON object with a string \"text\", an unknown field, a bad date) "
+                          "stops everything before the model loads: one line, exit status 2.")
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="plain-text files (id = file name); with none, read JSON lines "
                              "{\"id\", \"text\", \"date\"?} from stdin")
@@ -53,15 +58,55 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 
 def _inputs(args) -> list[tuple[str, str, str | None]]:
+    """Every document, read and checked before the model loads: a missing file, undecodable text,
+    a line that is not a JSON object with a string "text", or a date that is not YYYY-MM-DD is
+    an InputError (one line, exit 2) and nothing is extracted."""
+    if args.date is not None:
+        _check_date(args.date, "--date")
     if args.files:
-        return [(Path(f).name, Path(f).read_text(encoding="utf-8"), args.date) for f in args.files]
+        return [(Path(f).name, _read_text(f), args.date) for f in args.files]
     docs = []
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
-        record = json.loads(line)
-        docs.append((str(record.get("id", number)), record["text"], record.get("date")))
+        where = f"stdin line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not JSON ({exc.msg} at character {exc.pos + 1}); expected one object "
+                             '{"id", "text", "date"?} per line') from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise InputError(f'{where}: expected a JSON object with a string "text" (and optional "id", "date")')
+        unknown = sorted(set(record) - {"id", "text", "date"})
+        if unknown:
+            raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} (expected id, text, date)")
+        date = record.get("date")
+        if date is not None:
+            _check_date(date, f"{where}: date")
+        docs.append((str(record.get("id", number)), record["text"], date))
     return docs
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a text file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+def _check_date(value, what: str) -> None:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InputError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def run_extract(args) -> int:
@@ -69,11 +114,20 @@ def run_extract(args) -> int:
     from transforms.leaders import default_gazetteer, load_gazetteer
     from transforms.nlp import load_nlp
 
-    gazetteer = load_gazetteer(args.gazetteer) if args.gazetteer else default_gazetteer()
-    for result in extract_documents(_inputs(args), nlp=load_nlp(args.model), batch_size=args.batch_size,
+    docs = _inputs(args)  # all read and checked before the model loads
+    if args.gazetteer:
+        try:
+            gazetteer = load_gazetteer(args.gazetteer)
+        except OSError as exc:
+            raise InputError(f"--gazetteer {args.gazetteer}: {exc.strerror or exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"--gazetteer {args.gazetteer}: not a leaders list ({type(exc).__name__}: {exc})") from None
+    else:
+        gazetteer = default_gazetteer()
+    for result in extract_documents(docs, nlp=load_nlp(args.model), batch_size=args.batch_size,
                                     gazetteer=gazetteer, batch_chars=args.batch_chars,
                                     max_chars=args.max_chars or DEFAULT_MAX_CHARS):
-        print(json.dumps(result.to_json(), ensure_ascii=False))
+        console.data(json.dumps(result.to_json(), ensure_ascii=False))
     return 0
 
 
@@ -85,8 +139,7 @@ def run_eval(args) -> int:
 
     root = Path(args.data)
     if not (root / args.split).is_dir():
-        print(f"no PolNeAR split at {root / args.split}", file=sys.stderr)
-        return 2
+        raise InputError(f"no PolNeAR split at {root / args.split} (--data names the PolNeAR folder)")
     nlp = load_nlp(args.model)
     golds = load_split(root, args.split)[: args.limit]
     extractions = list(extract_documents(((g.name, g.text, g.date) for g in golds), nlp=nlp))
@@ -94,16 +147,17 @@ def run_eval(args) -> int:
     scores = {d: evaluate_by(golds, extractions, d) for d in dict.fromkeys(definitions)}
     identity = identity_report(nlp)
     if args.json:
-        print(json.dumps({"split": args.split, "documents": len(golds),
+        console.document({"split": args.split, "documents": len(golds),
                           **{f"definition_{d}": {name: s.as_dict() for name, s in by_set.items()}
                              for d, by_set in scores.items()},
-                          "statement_identity": identity.as_dict()}, indent=2))
+                          "statement_identity": identity.as_dict()})
         return 0
-    print(f"PolNeAR {args.split}: {len(golds)} articles")
+    console.result(f"PolNeAR {args.split}: {len(golds)} articles", articles=len(golds))
     for d, by_set in scores.items():
-        print(f"\ndefinition ({d})")
-        print(format_table(by_set))
-    print(f"\n{identity.format()}")
+        console.result(f"\ndefinition ({d})")
+        for line in format_table(by_set).splitlines():
+            console.result(line)
+    console.result(f"\n{identity.format()}")
     return 0
 
 

@@ -8,17 +8,17 @@ Wiring (pipeline/cli.py): `add_alerts_arguments(subparsers.add_parser("alerts"))
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
 
+from connectors import console
 from connectors.alerts.config import AlertsConfig
 from connectors.alerts.dispatch import deliver, retry_policy
 from connectors.alerts.ledger import Delivery, SqliteLedger
 from connectors.alerts.message import Alert, Link
 from connectors.alerts.sinks import build_sink
+from connectors.errors import UsageError
 
 
 def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,12 +64,11 @@ def delivery_row(d: Delivery) -> list[str]:
             str(len(d.alert.links)), _shorten(d.statement_id, 24), _shorten(d.last_error, 40)]
 
 
-def _run_test(rule_name: str, config: AlertsConfig, out: TextIO) -> int:
+def _run_test(rule_name: str, config: AlertsConfig) -> int:
     try:
         rule = config.rule(rule_name)
     except KeyError:
-        print(f"no alert rule named {rule_name!r}; configured: {[r.name for r in config.rules]}", file=out)
-        return 2
+        raise UsageError(f"no alert rule named {rule_name!r}; configured: {[r.name for r in config.rules]}")
     alert = sample_alert(rule.name, datetime.now(timezone.utc))
     failures = 0
     for sink_name in rule.sinks:
@@ -79,16 +78,18 @@ def _run_test(rule_name: str, config: AlertsConfig, out: TextIO) -> int:
         finally:
             sink.close()
         if outcome.delivered:
-            print(f"{sink_name}: delivered ({outcome.attempts} attempt(s))", file=out)
+            console.result(f"{sink_name}: delivered ({outcome.attempts} attempt(s))", sink=sink_name,
+                           delivered=True, attempts=outcome.attempts)
         else:
             failures += 1
-            print(f"{sink_name}: FAILED after {outcome.attempts} attempt(s): {outcome.error}", file=out)
+            console.result(f"{sink_name}: FAILED after {outcome.attempts} attempt(s): {outcome.error}",
+                           sink=sink_name, delivered=False, attempts=outcome.attempts, error=outcome.error)
     return 1 if failures else 0
 
 
-def _run_list(limit: int, config: AlertsConfig, out: TextIO) -> int:
+def _run_list(limit: int, config: AlertsConfig) -> int:
     if not Path(config.ledger_path).exists():
-        print(f"no alerts recorded yet ({config.ledger_path} does not exist)", file=out)
+        console.result(f"no alerts recorded yet ({config.ledger_path} does not exist)")
         return 0
     ledger = SqliteLedger(config.ledger_path)
     try:
@@ -96,13 +97,13 @@ def _run_list(limit: int, config: AlertsConfig, out: TextIO) -> int:
     finally:
         ledger.close()
     headers = ["updated", "state", "tries", "sink", "rule", "speaker", "links", "statement", "error"]
-    print(format_table(headers, [delivery_row(d) for d in deliveries]), file=out)
+    rows = [delivery_row(d) for d in deliveries]
+    console.table(headers, rows, text_lines=format_table(headers, rows).splitlines())
     return 0
 
 
-def run_alerts(args: argparse.Namespace, alerts_config: AlertsConfig, out: TextIO | None = None) -> int:
-    """Run the `alerts` subcommand; returns the process exit code."""
-    out = out or sys.stdout
+def run_alerts(args: argparse.Namespace, alerts_config: AlertsConfig) -> int:
+    """Run the `alerts` subcommand (lines through connectors/console.py); returns the exit code."""
     if args.alerts_command == "test":
-        return _run_test(args.rule, alerts_config, out)
-    return _run_list(args.limit, alerts_config, out)
+        return _run_test(args.rule, alerts_config)
+    return _run_list(args.limit, alerts_config)

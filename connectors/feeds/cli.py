@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from connectors import console
 from connectors.single_writer import SingleWriter, WriterLockHeld
 
 from .health import DEFAULT_STALL_SECONDS, PollHealth
@@ -71,19 +71,22 @@ def run_poll(args: argparse.Namespace, config: Any) -> int:
 
     settings = poll_settings_from_config(config, args)
     if getattr(args, "metrics_port", None) is not None and not args.forever:
-        print("error: --metrics-port serves the long-running poller's probes and metrics: use it with "
-              "--forever", file=sys.stderr)
+        console.error("error: --metrics-port serves the long-running poller's probes and metrics: use it with "
+                      "--forever", error=ConfigError.__name__, exit_code=ConfigError.exit_code)
         return ConfigError.exit_code
     if getattr(args, "health_stall_seconds", DEFAULT_STALL_SECONDS) <= 0:
-        print("error: --health-stall-seconds must be > 0", file=sys.stderr)
+        console.error("error: --health-stall-seconds must be > 0", error=ConfigError.__name__,
+                      exit_code=ConfigError.exit_code)
         return ConfigError.exit_code
     if not Path(settings.feeds_file).is_file():
-        print(f"error: feed list {settings.feeds_file} not found (use --feeds FILE)", file=sys.stderr)
+        console.error(f"error: feed list {settings.feeds_file} not found (use --feeds FILE)",
+                      error=ConfigError.__name__, exit_code=ConfigError.exit_code)
         return ConfigError.exit_code
     try:
         watcher = FeedListWatcher(Path(settings.feeds_file))
     except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
-        print(f"error: feed list {settings.feeds_file}: {load_error_line(exc)}", file=sys.stderr)
+        console.error(f"error: feed list {settings.feeds_file}: {load_error_line(exc)}",
+                      error=ConfigError.__name__, exit_code=ConfigError.exit_code)
         return ConfigError.exit_code
     bootstrap, topic, client_config = _kafka_target(config, args)
     try:
@@ -96,14 +99,15 @@ def run_poll(args: argparse.Namespace, config: Any) -> int:
                              progress=ops.health.progress, wake=watcher.changed)
             else:
                 summary = poll_once(watcher.specs, state, producer, settings)
-                print(summary.line(), file=sys.stderr)
+                console.info(summary.line(), cycle=summary.counts())
     except (KafkaUnavailable, WriterLockHeld) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        console.error(f"error: {exc}", error=type(exc).__name__, exit_code=exc.exit_code)
         return exc.exit_code
     except SinkError as exc:
-        print(f"error: {exc}", file=sys.stderr)
         # the sink's own error type decides the status (Kafka unreachable: 3)
-        return getattr(exc.__cause__, "exit_code", 1)
+        code = getattr(exc.__cause__, "exit_code", 1)
+        console.error(f"error: {exc}", error=type(exc.__cause__ or exc).__name__, exit_code=code)
+        return code
     except KeyboardInterrupt:
         return 130
     return 0
@@ -131,19 +135,20 @@ class PollerOps:
             self.server, _ = ops_http.serve(args.metrics_port, args.metrics_addr, self.metrics.registry,
                                             self.health)
             host, port = args.metrics_addr, self.server.server_address[1]
-            print(f"metrics on http://{host}:{port}/metrics, probes on /healthz and /readyz", file=sys.stderr)
+            console.info(f"metrics on http://{host}:{port}/metrics, probes on /healthz and /readyz",
+                         metrics_url=f"http://{host}:{port}/metrics")
 
     def reload(self):
         change = self.watcher.poll()
         if change is not None:
-            print(change.line(self.watcher.path), file=sys.stderr, flush=True)
+            console.info(change.line(self.watcher.path))
             self.metrics.observe_feed_list(change, len(self.watcher.specs))
         return self.watcher.specs
 
     def report(self, summary) -> None:
         self.health.cycle_finished()
         self.metrics.observe_cycle(summary)
-        print(summary.line(), file=sys.stderr, flush=True)
+        console.info(summary.line(), cycle=summary.counts())
 
 
 def add_feeds_arguments(parser: argparse.ArgumentParser) -> None:
@@ -161,14 +166,14 @@ def add_feeds_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _print_table(rows: list[dict]) -> None:
     if not rows:
-        print("no feeds polled yet")
+        console.result("no feeds polled yet")
         return
     columns = list(rows[0])
     cells = [[("" if r[c] is None else str(r[c])) for c in columns] for r in rows]
     widths = [min(70, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for row in cells:
-        print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths)))
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v[:w].ljust(w) for v, w in zip(row, widths)) for row in cells]
+    console.table(columns, [[r[c] for c in columns] for r in rows], text_lines=lines)
 
 
 def run_feeds(args: argparse.Namespace, config: Any) -> int:
@@ -178,7 +183,7 @@ def run_feeds(args: argparse.Namespace, config: Any) -> int:
             rows = feeds_status_rows(state)
         if args.json:
             for row in rows:
-                print(json.dumps(row, ensure_ascii=False))
+                console.data(json.dumps(row, ensure_ascii=False, default=str))
         else:
             _print_table(rows)
         return 0
@@ -188,11 +193,13 @@ def run_feeds(args: argparse.Namespace, config: Any) -> int:
         existing = load_feed_list(target) if target.is_file() else []
         merged, added = merge_specs(existing, imported)
         dump_feed_list(merged, target)
-        print(f"imported {added} new feed(s) of {len(imported)} into {target}")
+        console.result(f"imported {added} new feed(s) of {len(imported)} into {target}", added=added,
+                       imported=len(imported), feeds_file=str(target))
         return 0
     if args.feeds_command == "unpark":
         with StateStore(settings.state_path) as state:
             found = state.unpark(args.url)
-        print(f"{args.url}: {'will be polled again' if found else 'not in the state store'}")
+        console.result(f"{args.url}: {'will be polled again' if found else 'not in the state store'}",
+                       url=args.url, unparked=found)
         return 0 if found else 1
     raise ValueError(f"unknown feeds command {args.feeds_command!r}")

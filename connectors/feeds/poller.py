@@ -6,7 +6,6 @@ are they marked seen, so a crash between fetch and ack re-produces rather than l
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Sequence
 
-from tqdm import tqdm
+from connectors import console
 
 from . import http_rules
 from .fetcher import Fetcher, FetchResult
@@ -92,6 +91,14 @@ class CycleSummary:
     @property
     def rejected_items(self) -> int:
         return sum(o.rejected_items for o in self.outcomes)
+
+    def counts(self) -> dict[str, int]:
+        """The numbers of `line()`, for JSON output."""
+        return {"polled": self.polled, "not_modified": self.count("not_modified"), "failed": self.count("failed"),
+                "parked": self.skipped_parked + self.count("parked"),
+                "disabled": self.skipped_disabled + self.count("disabled"),
+                "new_items": self.new_items, "rejected_items": self.rejected_items,
+                "unsent": self.unsent}
 
     def line(self) -> str:
         """`polled N · not modified N · failed N · parked N · new items N`; parked counts feeds parked
@@ -332,7 +339,7 @@ def poll_once(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, settings
     sink_error: SinkError | None = None
     try:
         with ThreadPoolExecutor(settings.global_concurrency, thread_name_prefix="poll") as pool, \
-                tqdm(total=len(due), unit="feed", leave=False, disable=not sys.stderr.isatty()) as bar:
+                console.progress(len(due), unit="feed", leave=False) as bar:
             futures = [pool.submit(run, spec) for spec, _ in _interleave_by_host(due)]
             for future in as_completed(futures):
                 bar.update(1)
@@ -367,7 +374,7 @@ def poll_forever(specs: Sequence[FeedSpec], state: StateStore, sink: Sink, setti
     next cycle early (the feed list file changed); `progress()` is called when a cycle starts and
     after each feed."""
     stop = stop or threading.Event()
-    on_cycle = on_cycle or (lambda s: print(s.line(), file=sys.stderr, flush=True))
+    on_cycle = on_cycle or (lambda s: console.info(s.line(), cycle=s.counts()))
     cycles = 0
     with Fetcher(settings) as fetcher:
         while not stop.is_set() and (max_cycles is None or cycles < max_cycles):

@@ -17,13 +17,18 @@ up() {
   # One identity with admin rights; the keys are development defaults, override them by env.
   # A second one may only read and list: a role without s3:DeleteObject, for the test that
   # DeleteObjects' per-key errors (HTTP 200) are not ignored (tests/integration/test_s3_delete.py).
+  # A third may only write: valid keys that S3 refuses to list or read with, AccessDenied
+  # (tests/integration/test_query_cli.py).
   cat >"$STACK_DIR/s3.json" <<JSON
 {"identities": [{"name": "newsbeam",
   "credentials": [{"accessKey": "$S3_ACCESS_KEY", "secretKey": "$S3_SECRET_KEY"}],
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
  {"name": "newsbeam-nodelete",
   "credentials": [{"accessKey": "$S3_ACCESS_KEY-nodelete", "secretKey": "$S3_SECRET_KEY-nodelete"}],
-  "actions": ["Read", "List"]}]}
+  "actions": ["Read", "List"]},
+ {"name": "newsbeam-writeonly",
+  "credentials": [{"accessKey": "$S3_ACCESS_KEY-writeonly", "secretKey": "$S3_SECRET_KEY-writeonly"}],
+  "actions": ["Write"]}]}
 JSON
   chmod 600 "$STACK_DIR/s3.json"
   setsid "$WEED" mini -dir="$DATA" -ip=127.0.0.1 -ip.bind=127.0.0.1 \

@@ -70,6 +70,7 @@ class OutageProxy:
         self._up_port = int(port)
         self.down = False
         self.fail_on_parquet_put = False
+        self.fail_on_parquet_get = False  # an outage once a reader (DuckDB) fetches a data file
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -110,6 +111,10 @@ class OutageProxy:
                     break
                 if from_client and self.fail_on_parquet_put and b"PUT /" in data and b".parquet" in data:
                     self.down = True  # the outage starts with the first data file upload
+                    break
+                if from_client and self.fail_on_parquet_get and b".parquet" in data \
+                        and (b"GET /" in data or b"HEAD /" in data):
+                    self.down = True  # the outage starts when a data file is read
                     break
                 dst.sendall(data)
         except OSError:

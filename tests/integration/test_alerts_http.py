@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import socket
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from connectors.alerts.cli import add_alerts_arguments, run_alerts
+from connectors.errors import UsageError
 from connectors.alerts.config import AlertsConfig
 from connectors.alerts.dispatch import dispatch
 from connectors.alerts.ledger import FAILED, PENDING, SENT, UNKNOWN, SqliteLedger
@@ -251,7 +253,8 @@ def cli(argv, config):
     parser = argparse.ArgumentParser(prog="newsbeam alerts")
     add_alerts_arguments(parser)
     out = io.StringIO()
-    code = run_alerts(parser.parse_args(argv), config, out)
+    with contextlib.redirect_stdout(out):  # the lines go through connectors/console.py to stdout
+        code = run_alerts(parser.parse_args(argv), config)
     return code, out.getvalue()
 
 
@@ -274,4 +277,6 @@ def test_cli_test_sends_sample_without_recording_and_list_shows_states(receiver,
     assert code == 0 and lines[0].split()[:3] == ["updated", "state", "tries"]
     assert sorted(line.split()[1] for line in lines[2:]) == ["sent", "sent"]
 
-    assert cli(["test", "--rule", "nope"], config)[0] == 2
+    with pytest.raises(UsageError, match="no alert rule named 'nope'") as err:  # the CLI prints it, exit 2
+        cli(["test", "--rule", "nope"], config)
+    assert err.value.exit_code == 2

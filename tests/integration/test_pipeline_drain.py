@@ -2,6 +2,7 @@
 process, with every item exactly once."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,8 +32,11 @@ def test_backlog_drains_in_capped_runs(stack_config, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", "deploy/local/newsbeam.local.yaml",
                            "run", "--json"], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    runs = [line for line in proc.stdout.splitlines() if line.startswith("run ")]
-    assert len(runs) == 3, proc.stdout            # 10 + 10 + 5 (rounded up per partition)
+    # --json: stdout holds one object per run, the summary lines go to stderr
+    runs = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["status"] for r in runs] == ["written"] * 3, proc.stdout  # 10 + 10 + 5 (rounded up per partition)
+    assert [r["remaining"] for r in runs][-1] == 0 and sum(r["records"] for r in runs) == 25
+    assert len([line for line in proc.stderr.splitlines() if line.startswith("run ")]) == 3, proc.stderr
     ids = sorted(r["item_id"] for r in read_table(cfg, "articles"))
     assert ids == [f"d-{i:02d}" for i in range(25)]
     assert sum(committed_offsets(cfg).values()) == 25

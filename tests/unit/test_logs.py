@@ -92,9 +92,16 @@ def test_secret_values_from_environment_and_config(tmp_path):
                "AWS_SECRET_ACCESS_KEY": "aws-secret-456", "GITHUB_TOKEN": "ghp_tokenvalue",
                "HOME": "/home/newsbeam", "SHORT_KEY": "abc"}
     found = secret_values(environ, load_config(cfg_file, {}))
-    assert {"config-secret-123", "AKIAEXAMPLEKEY", "hook-signing-secret", "mail-password-1",
+    assert {"config-secret-123", "hook-signing-secret", "mail-password-1",
             "aws-secret-456", "ghp_tokenvalue", "https://hooks.example/T0/B0/slacktoken"} <= found
     assert "/home/newsbeam" not in found
+    # a key ID names the key (locally it is "newsbeam", which would turn every line into ***)
+    assert "AKIAEXAMPLEKEY" not in found
+    # a sink's *_env names a variable: its name is no secret, even when it is not set
+    assert "UNSET_SECRET_VARIABLE" not in secret_values({}, {"alerts": {"sinks": [
+        {"type": "webhook", "url": "https://h.example/x", "secret_env": "UNSET_SECRET_VARIABLE",
+         "secret_file": "/run/secrets/hook"}]}})
+    assert "newsbeam" not in secret_values({"NEWSBEAM_S3__ACCESS_KEY_ID": "newsbeam", "AWS_ACCESS_KEY_ID": "newsbeam"})
     assert "abc" not in found  # too short to replace safely
 
 
