@@ -51,8 +51,8 @@ QUOTES = pa.schema([
     ("story_id", pa.string()),
     ("quote_index", pa.int32()),
     ("statement_id", pa.string()),
-    ("start", pa.int32()),
-    ("end", pa.int32()),
+    ("start_char", pa.int32()),
+    ("end_char", pa.int32()),
     ("text", pa.string()),
     ("kind", pa.string()),
     ("cue", pa.string()),
@@ -116,6 +116,11 @@ DUPLICATES = pa.schema([
 
 SCHEMAS: dict[str, pa.Schema] = {"articles": ARTICLES, "quotes": QUOTES, "entities": ENTITIES,
                                  "rejects": REJECTS, "duplicates": DUPLICATES}
+
+# Columns renamed by a release, old name -> new name. Parquet files are never rewritten, so files
+# written before keep the old name; readers fold both into the new one (`folded_select`).
+# quotes.start/end: reserved words in Trino/Athena (issue 19).
+RENAMED: dict[str, dict[str, str]] = {"quotes": {"start": "start_char", "end": "end_char"}}
 
 # Rows within a file are sorted by these, so a rerun writes byte-identical content.
 SORT_KEYS: dict[str, tuple[str, ...]] = {
@@ -243,6 +248,48 @@ def athena_type(t: pa.DataType) -> str:
         return "timestamp"
     return {"string": "string", "int32": "int", "int64": "bigint", "bool": "boolean",
             "float": "float", "double": "double", "binary": "binary"}[str(t)]
+
+
+def _ident(name: str) -> str:
+    """A column name quoted for DuckDB and Trino/Athena SQL alike."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def folded_select(table: str, columns: list[str], sep: str = ", ") -> str | None:
+    """A SELECT list over ``columns`` (what the files have, old and new names mixed) that shows each
+    renamed column once, under its new name, from whichever name a file has; None when no old
+    name is among them (nothing to fold)."""
+    renamed = RENAMED.get(table, {})
+    if not any(c in renamed for c in columns):
+        return None
+    new_of_old = {old: new for old, new in renamed.items()}
+    old_of_new = {new: old for old, new in renamed.items()}
+    out = []
+    for c in columns:
+        if c in new_of_old:
+            if new_of_old[c] not in columns:  # only old files: the old name becomes the new one here
+                out.append(f"{_ident(c)} AS {_ident(new_of_old[c])}")
+        elif c in old_of_new and old_of_new[c] in columns:
+            out.append(f"coalesce({_ident(c)}, {_ident(old_of_new[c])}) AS {_ident(c)}")
+        else:
+            out.append(_ident(c))
+    return sep.join(out)
+
+
+def athena_upgrade_sql(table: str, database: str = "newsbeam") -> str | None:
+    """For an Athena table created before a rename: add the new columns (Athena reads Parquet by
+    column name, so old files fill the old ones and new files the new ones), and a view that
+    shows both as one. None for tables without renamed columns."""
+    renamed = RENAMED.get(table)
+    if not renamed:
+        return None
+    types = {f.name: athena_type(f.type) for f in SCHEMAS[table]}
+    added = ", ".join(f"`{new}` {types[new]}" for new in renamed.values())
+    columns = SCHEMAS[table].names + list(renamed) + ["dt"]
+    select = folded_select(table, columns, sep=",\n       ")
+    return (f"ALTER TABLE {database}.{table} ADD COLUMNS ({added});\n\n"
+            f"CREATE OR REPLACE VIEW {database}.{table}_all AS\n"
+            f"SELECT {select}\nFROM {database}.{table};")
 
 
 def athena_ddl(table: str, location: str = "s3://newsbeam/newsbeam", database: str = "newsbeam",

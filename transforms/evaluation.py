@@ -221,7 +221,7 @@ def score_document(gold: GoldDocument, extraction: DocumentExtraction, direct_on
     score.predicted += len(preds)
     found = set()
     for quote in preds:
-        overlaps = [(_overlap((quote.start, quote.end), g.content), k) for k, g in enumerate(golds)]
+        overlaps = [(_overlap((quote.start_char, quote.end_char), g.content), k) for k, g in enumerate(golds)]
         best, k = max(overlaps, default=(0, -1))
         if best <= 0:
             continue
@@ -303,7 +303,7 @@ def score_document_b(gold: GoldDocument, extraction: DocumentExtraction, direct_
     score.predicted += len(preds)
     found = set()
     for quote in preds:
-        matches = [(_matches_b((quote.start, quote.end), g.content), k) for k, g in enumerate(golds)]
+        matches = [(_matches_b((quote.start_char, quote.end_char), g.content), k) for k, g in enumerate(golds)]
         matched = [(amount, k) for amount, k in matches if amount > 0]
         if not matched:
             continue
@@ -311,7 +311,7 @@ def score_document_b(gold: GoldDocument, extraction: DocumentExtraction, direct_
         found.update(k for _, k in matched)
         # The gold whose span is most like the prediction's (shared / union): for nested
         # attributions ('"...," X said, according to the Post') the innermost one.
-        length = quote.end - quote.start
+        length = quote.end_char - quote.start_char
         _, k = max((amount / (length + _length(golds[j].content) - amount), j) for amount, j in matched)
         source = " ".join(gold.text[s:e] for s, e in golds[k].source)
         if golds[k].source and not _is_bare_pronoun(source):

@@ -24,8 +24,10 @@ from transforms.statement_identity import statement_id
 
 @dataclass
 class QuoteRecord:
-    start: int
-    end: int
+    # Character offsets into the text, named like spaCy's Span.start_char / end_char and the
+    # `quotes` columns (`start` and `end` are reserved words in Trino/Athena).
+    start_char: int
+    end_char: int
     text: str
     kind: str  # direct | mixed | indirect
     cue: str | None
@@ -52,8 +54,14 @@ class DocumentExtraction:
     nlp_truncated: bool = False  # the text passed max_chars: only its first part was read
 
     def to_json(self) -> dict:
-        return {"id": self.id, "quotes": [q.to_dict() for q in self.quotes],
+        """`newsbeam extract`'s line. Quotes carry `start_char`/`end_char` like the `quotes` table,
+        and (deprecated, for scripts written before the rename) the same offsets as `start`/`end`."""
+        return {"id": self.id, "quotes": [{**q.to_dict(), **_legacy_offsets(q)} for q in self.quotes],
                 "entities": [e.to_dict() for e in self.entities], "nlp_truncated": self.nlp_truncated}
+
+
+def _legacy_offsets(q: QuoteRecord) -> dict:
+    return {"start": q.start_char, "end": q.end_char}
 
 
 def _as_date(value) -> dt.date | None:
@@ -92,7 +100,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
         role = speaker_role(speaker.name, roles, gazetteer, day)
         quote_text = text[att.start:att.end]
         quotes.append(QuoteRecord(
-            start=att.start, end=att.end, text=quote_text, kind=att.kind,
+            start_char=att.start, end_char=att.end, text=quote_text, kind=att.kind,
             cue=att.cue.text if att.cue is not None else None,
             speaker=speaker.text, speaker_name=speaker.name,
             speaker_role=role.role if role else None, speaker_country=role.country if role else None,

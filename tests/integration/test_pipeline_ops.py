@@ -81,9 +81,9 @@ def test_quotes_and_entities_tables_match_extract(stack_config):
     quotes = sorted(read_table(stack_config, "quotes"), key=lambda q: q["quote_index"])
     expected = next(extract_documents([("leader-1", article["text"], "2025-01-28")],
                                       load_nlp(stack_config.nlp.model)))
-    assert [(q["start"], q["end"], q["speaker_name"], q["statement_id"]) for q in quotes] == \
-        [(q.start, q.end, q.speaker_name, q.statement_id) for q in expected.quotes]
-    assert all(article["text"][q["start"]:q["end"]] == q["text"] for q in quotes)
+    assert [(q["start_char"], q["end_char"], q["speaker_name"], q["statement_id"]) for q in quotes] == \
+        [(q.start_char, q.end_char, q.speaker_name, q.statement_id) for q in expected.quotes]
+    assert all(article["text"][q["start_char"]:q["end_char"]] == q["text"] for q in quotes)
     assert article["quote_count"] == len(quotes) > 0
     assert article["leadership_count"] == sum(q["is_leadership"] for q in quotes) > 0
     entities = read_table(stack_config, "entities")

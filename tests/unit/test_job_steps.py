@@ -27,7 +27,7 @@ def test_copy_with_same_text_follows_other_copies_are_extracted():
 
 
 def test_follower_gets_the_original_extraction_or_none():
-    extraction = {"quotes": [{"start": 0, "end": 4}], "entities": []}
+    extraction = {"quotes": [{"start_char": 0, "end_char": 4}], "entities": []}
     copy = _a("c1", "Same text.")
     assert list(_copy_extraction(("o", {"done": [extraction], "follow": [copy]})))[0]["quotes"] == extraction["quotes"]
     assert "quotes" not in list(_copy_extraction(("o", {"done": [], "follow": [copy]})))[0]

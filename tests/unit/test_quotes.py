@@ -96,4 +96,4 @@ def test_extraction_never_loses_a_document(nlp, text):
     [result] = extract_documents([("odd", text, None)], nlp=nlp)
     assert result.id == "odd"
     for q in result.quotes:
-        assert text[q.start:q.end] == q.text
+        assert text[q.start_char:q.end_char] == q.text

@@ -65,7 +65,7 @@ def test_every_quotation_found_and_attributed(cleaned):
 def test_offsets_are_exact_into_the_given_text(cleaned):
     text, result = cleaned
     for q in result.quotes:
-        assert text[q.start:q.end] == q.text
+        assert text[q.start_char:q.end_char] == q.text
         if q.speaker_start is not None:
             assert text[q.speaker_start:q.speaker_end] == q.speaker
     for e in result.entities:
