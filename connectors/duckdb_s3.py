@@ -74,11 +74,11 @@ def table_glob(s: S3Settings, table: str) -> str:
     return s.url(s.key(table, "dt=*", "*.parquet"))
 
 
-def table_view_sql(s: S3Settings, table: str, keys: list[str]) -> str:
+def table_view_sql(s: S3Settings, table: str, keys: list[str], select: str = "*") -> str:
     """A view reading exactly these files of one table (the committed ones), with the dt
     partition column; a glob would also read the files of a run that died before its manifest."""
     urls = ", ".join(_sql(s.url(k)) for k in sorted(keys))
-    return (f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
+    return (f"CREATE OR REPLACE VIEW {table} AS SELECT {select} FROM read_parquet("
             f"[{urls}], hive_partitioning = true, union_by_name = true)")
 
 
@@ -102,9 +102,11 @@ def connect_with_iceberg_views(s: S3Settings, metadata: dict[str, str | None]):
 
 
 def connect_with_views(s: S3Settings, tables: list[str]):
-    """Connection with one view per table that has committed files (others are skipped).
+    """Connection with one view per table that has committed files (others are skipped). A column
+    renamed by a release reads as one column, under its new name, from old and new files alike.
     Returns (connection, tables with a view)."""
     from connectors import committed_files, run_ledger
+    from connectors.tables import folded_select
 
     files = committed_files.committed(run_ledger.data_files(s), run_ledger.committed_runs(s))
     con = connect(s)
@@ -113,5 +115,8 @@ def connect_with_views(s: S3Settings, tables: list[str]):
         keys = [f.key for f in files if f.table == t]
         if keys:
             con.execute(table_view_sql(s, t, keys))
+            folded = folded_select(t, [row[0] for row in con.execute(f"DESCRIBE {t}").fetchall()])
+            if folded:
+                con.execute(table_view_sql(s, t, keys, folded))
             present.add(t)
     return con, present

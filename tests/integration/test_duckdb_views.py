@@ -42,3 +42,26 @@ def test_timestamps_read_in_utc_whatever_the_machine_zone(stack_config):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "2025-01-28 23:30:00+00"
+
+
+def test_quotes_written_before_the_offset_rename_read_as_start_char(stack_config):
+    """A file with `start`/`end` (before the rename) next to one with `start_char`/`end_char`: the
+    `quotes` view of `newsbeam query` shows one pair of columns with both files' values."""
+    import pyarrow as pa
+
+    ss = s3.S3Settings.from_config(stack_config.s3)
+    old = pa.table({"item_id": ["old"], "quote_index": pa.array([0], pa.int32()),
+                    "start": pa.array([1], pa.int32()), "end": pa.array([5], pa.int32()), "text": ["past"],
+                    "fetched_at": pa.array([dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)], tables.TS)})
+    key = run_ledger.file_key(ss, "quotes", "2025-01-01", "fedcba9876543210", 0)
+    pq.write_table(old, f"{ss.bucket}/{key}", filesystem=s3.filesystem(ss))
+    con, _ = duckdb_s3.connect_with_views(ss, ["quotes"])
+    assert con.execute("SELECT item_id, start_char, end_char FROM quotes").fetchall() == [("old", 1, 5)]
+
+    _put(ss, "quotes", "2025-02-01", [{"item_id": "new", "quote_index": 0, "start_char": 7, "end_char": 12,
+                                       "text": "today", "fetched_at": "2025-02-01T10:00:00Z"}])
+    con, _ = duckdb_s3.connect_with_views(ss, ["quotes"])
+    assert con.execute("SELECT item_id, start_char, end_char FROM quotes ORDER BY 1").fetchall() == \
+        [("new", 7, 12), ("old", 1, 5)]
+    columns = [r[0] for r in con.execute("DESCRIBE quotes").fetchall()]
+    assert "start" not in columns and "end" not in columns and columns.count("start_char") == 1
