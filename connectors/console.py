@@ -19,7 +19,9 @@ call only say *what* to emit.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
@@ -33,6 +35,7 @@ class _State:
     logger: str = "newsbeam"
     redact: Callable[[str], str] = staticmethod(lambda text: text)
     bar: Any = None  # the active tqdm bar: text lines are written above it
+    stderr: Any = None  # the terminal's stderr while file descriptor 2 is adopted (`adopt_stderr`)
 
 
 _state = _State()
@@ -70,7 +73,9 @@ def json_line(level: str, logger: str, message: str, fields: dict | None = None,
 # ----------------------------------------------------------------------------- writing
 def _stream(name: str):
     # looked up at each write, so redirections (and pytest's capture) are honoured
-    return sys.stdout if name == "stdout" else sys.stderr
+    if name == "stdout":
+        return sys.stdout
+    return _state.stderr or sys.stderr
 
 
 def _write(name: str, text: str) -> None:
@@ -213,6 +218,58 @@ def relay(command: list[str]) -> int:
         result(line.rstrip("\n"))
     messages.join()
     return proc.wait()
+
+
+_PYTHON_LOG = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):([\w.]+):(.*)$")
+
+
+@contextmanager
+def adopt_stderr():
+    """Under JSON output, lines other writers put on file descriptor 2 - child processes such as
+    Beam's SDK workers (they log "INFO:logger:message"), C libraries, Python warnings - come out
+    as JSON objects too (`logger` and `level` from such a line, else `stderr`/INFO; JSON lines
+    pass as they are). Without JSON output it does nothing."""
+    if _state.format != JSON:
+        yield
+        return
+    import os
+    import threading
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    _state.stderr = os.fdopen(os.dup(saved), "w", encoding="utf-8", errors="replace", buffering=1)
+    relay = threading.Thread(target=_relay_stray, args=(os.fdopen(read_end, encoding="utf-8", errors="replace"),),
+                             daemon=True, name="stderr-relay")
+    relay.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # our end of the pipe closes: the relay ends once children let go of it
+        os.close(saved)
+        relay.join(timeout=5)
+        adopted, _state.stderr = _state.stderr, None
+        adopted.close()
+
+
+def _relay_stray(lines) -> None:
+    for line in lines:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.startswith("{"):
+            try:
+                json.loads(line)
+                _write("stderr", _state.redact(line))  # already one of ours (a run in a fresh process)
+                continue
+            except ValueError:
+                pass
+        found = _PYTHON_LOG.match(line)
+        level, logger, message = found.groups() if found else ("INFO", "stderr", line)
+        _write("stderr", json_line(level, logger, _state.redact(message), {"source": "stderr"}))
 
 
 class _LineStream:

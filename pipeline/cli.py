@@ -582,6 +582,11 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_libraries(args.log_format, args.verbose)
     if extra and not getattr(args, "beam", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    with console.adopt_stderr():  # JSON: children's and libraries' stderr lines become JSON too
+        return _dispatch(args, extra)
+
+
+def _dispatch(args, extra) -> int:
     run_json = args.command == "run" and getattr(args, "json", False)
     try:
         return args.func(args, extra)

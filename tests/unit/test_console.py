@@ -143,3 +143,29 @@ def test_log_records_share_the_json_shape(capsys):
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError):
         console.configure("xml")
+
+
+def test_lines_of_child_processes_become_json_too(tmp_path):
+    """Beam's SDK workers and other children write to file descriptor 2 themselves."""
+    import subprocess
+    import sys
+
+    script = (
+        "import subprocess, sys\n"
+        "from connectors import console\n"
+        "console.configure('json', command='run', redact=lambda t: t.replace('hunter22', '***'))\n"
+        "with console.adopt_stderr():\n"
+        "    console.info('ours')\n"
+        "    subprocess.run(['sh', '-c', 'echo INFO:apache_beam.worker:Done consuming work >&2; "
+        "echo a bare line with hunter22 >&2; echo \\'{\"level\": \"INFO\", \"message\": \"json already\"}\\' >&2'])\n"
+        "    print('python stderr', file=sys.stderr)\n"
+        "console.info('after')\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stderr.splitlines()]
+    by_message = {line["message"]: line for line in lines}
+    assert set(by_message) == {"ours", "Done consuming work", "a bare line with ***", "json already",
+                               "python stderr", "after"}
+    assert (by_message["Done consuming work"]["logger"], by_message["Done consuming work"]["level"]) == \
+        ("apache_beam.worker", "INFO")
+    assert by_message["a bare line with ***"]["logger"] == "stderr"
