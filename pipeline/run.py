@@ -278,7 +278,7 @@ def execute(config: Config, beam_args: list[str] | None = None, *, since: dateti
         try:
             s3.check_reachable(ss)
         except S3Unavailable as exc:  # before anything is read
-            raise S3Unavailable(f"{exc}; offsets not committed") from None
+            raise type(exc)(f"{exc}; offsets not committed") from None  # keeps the cause: bucket, access...
         claim = RunClaim(ss, ks.group_id, config.pipeline.claim_lease_seconds)
         try:
             claim.acquire(successor_of=lock.previous_claim)  # ClaimHeld (a RunLocked) when taken
