@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from connectors import tables
 from connectors.errors import TableSchemaConflict
 
 PARTITION_FIELD = "fetched_at_day"
@@ -25,7 +26,8 @@ PARTITION_SOURCE = "fetched_at"
 # Columns a release renamed: table -> {new name: old name}. The Iceberg column keeps its field
 # id and takes the new name; the name mapping keeps both names, so files written before the
 # rename (with the old name) and after it read into the same column.
-RENAMED: dict[str, dict[str, str]] = {}
+RENAMED: dict[str, dict[str, str]] = {table: {new: old for old, new in renames.items()}
+                                      for table, renames in tables.RENAMED.items()}
 
 
 def table_properties(target_file_bytes: int) -> dict[str, str]:

@@ -54,6 +54,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "feed_title": "that feed's title",
         "quote_count": "rows in `quotes` for this item",
         "leadership_count": "of this item's `quotes` rows, those that are leadership statements",
+        "nlp_truncated": "the text was longer than `nlp.max_chars`: quotes and entities come from its first part "
+                         "only (cut at a paragraph or sentence end), `text` is complete; null when NLP did not run",
         "kafka_topic": "Kafka topic of the record",
         "kafka_partition": "Kafka partition of the record",
         "kafka_offset": "Kafka offset of the record",
@@ -65,8 +67,6 @@ COLUMNS: dict[str, dict[str, str]] = {
                            "NLP ran",
         "minhash": "MinHash signature of the text (128 x uint32, little-endian) for story heads, so later runs "
                    "find the story; null for exact copies and empty texts",
-        "nlp_truncated": "the text was longer than `nlp.max_chars`: quotes and entities come from its first part "
-                         "only (cut at a paragraph or sentence end), `text` is complete; null when NLP did not run",
     },
     "quotes": {
         "item_id": "the article (`articles.item_id`)",

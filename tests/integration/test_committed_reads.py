@@ -2,6 +2,7 @@
 the documented DuckDB / Athena recipes read. Real Kafka, real S3, a real SIGKILL."""
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -19,9 +20,10 @@ def _light(cfg):
 
 
 def _query(cfg, sql: str) -> list[str]:
-    proc = subprocess.run(newsbeam("query", sql), env=run_env(cfg), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(newsbeam("query", "--format", "csv", sql), env=run_env(cfg), capture_output=True,
+                          text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip().splitlines()[1:]
+    return ["\t".join(row) for row in csv.reader(proc.stdout.strip().splitlines()[1:])]
 
 
 def _symlinked_count(ss: s3.S3Settings, table: str) -> int:

@@ -4,6 +4,7 @@ between the Iceberg commit and the offset commit adds nothing twice; a crashed r
 visible; compaction keeps every row; an added column keeps old files readable."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -149,10 +150,10 @@ def test_after_a_run_iceberg_holds_exactly_the_manifest_rows(stack_config, tmp_p
     out = {}
     for extra in ([], ["--files"]):
         proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "--config", "deploy/local/newsbeam.local.yaml",
-                               "query", "SELECT count(*) AS n, count(dt) AS with_dt FROM articles", *extra],
-                              capture_output=True, text=True, env=env, timeout=120)
+                               "query", "--format", "csv", "SELECT count(*) AS n, count(dt) AS with_dt FROM articles",
+                               *extra], capture_output=True, text=True, env=env, timeout=120)
         assert proc.returncode == 0, proc.stderr
-        out[bool(extra)] = proc.stdout.splitlines()[1].split("\t")
+        out[bool(extra)] = next(csv.reader(proc.stdout.splitlines()[1:]))
     assert out[False] == out[True] == [str(len(manifest_rows(cfg, "articles")))] * 2
 
 

@@ -39,5 +39,5 @@ def test_one_megabyte_article_stays_under_the_documented_worker_memory(stack_con
     assert huge["nlp_truncated"] is True and normal["nlp_truncated"] is False
     assert len(huge["text"]) > 900_000                   # the whole text is kept
     quotes = [q for q in committed_rows(stack_config, "quotes") if q["item_id"] == "huge-page"]
-    assert quotes and max(q["end"] for q in quotes) <= stack_config.nlp.max_chars
-    assert all(huge["text"][q["start"]:q["end"]] == q["text"] for q in quotes)
+    assert quotes and max(q["end_char"] for q in quotes) <= stack_config.nlp.max_chars
+    assert all(huge["text"][q["start_char"]:q["end_char"]] == q["text"] for q in quotes)

@@ -45,6 +45,6 @@ def test_extraction_of_a_huge_text_reads_its_start_and_says_so():
                                      nlp=load_nlp(), max_chars=2000))
     big, small = results
     assert big.nlp_truncated and not small.nlp_truncated
-    assert [q.text for q in big.quotes] == [text[q.start:q.end] for q in big.quotes]  # full-text offsets
+    assert [q.text for q in big.quotes] == [text[q.start_char:q.end_char] for q in big.quotes]  # full-text offsets
     assert any("bridge" in q.text for q in big.quotes) and not any("too late" in q.text for q in big.quotes)
     assert big.to_json()["nlp_truncated"] is True

@@ -31,7 +31,7 @@ def test_reject_row_escapes_what_it_quotes():
 
 
 BAD_ARTICLES = [_article(fetched_at="not-a-date"), _article(published="yesterday"),
-                _article(word_count="many"), _article(quotes=[{"start": 1}], title=["not", "text"])]
+                _article(word_count="many"), _article(quotes=[{"start_char": 1}], title=["not", "text"])]
 
 
 @pytest.mark.parametrize("bad", BAD_ARTICLES)
@@ -75,7 +75,7 @@ def test_writer_turns_unwritable_rows_into_rejects_and_writes_the_rest():
     batch = [("articles", {"item_id": "good", "fetched_at": "2025-01-28T10:00:00Z"}),
              ("articles", {"item_id": "bad-type", "fetched_at": "2025-01-28T10:00:00Z", "word_count": "x"}),
              ("articles", {"item_id": "bad-date", "fetched_at": "never"}),
-             ("quotes", {"item_id": "q", "fetched_at": "2025-01-28T10:00:00Z", "start": [1]})]
+             ("quotes", {"item_id": "q", "fetched_at": "2025-01-28T10:00:00Z", "start_char": [1]})]
     singles = [("duplicates", {"item_id": "dup-ok", "fetched_at": "2025-01-28T10:00:00Z"}),
                ("duplicates", {"item_id": "dup-bad", "fetched_at": "2025-01-28T10:00:00Z", "kafka_offset": "x"})]
 
