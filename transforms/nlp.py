@@ -29,6 +29,7 @@ _SENTENCE_ENDS = (". ", "! ", "? ", ".\u201d ", ".\" ", "\u3002")
 # The rules match surface forms, so the lemmatizer's cost buys nothing.
 UNUSED_COMPONENTS = ("lemmatizer",)
 PARAGRAPH_BREAKS = "newsbeam_paragraph_breaks"
+RULER = "attribute_ruler"
 
 
 def paragraph_breaks(doc: Doc) -> Doc:
@@ -86,14 +87,42 @@ def preload_nlp(model: str = DEFAULT_MODEL) -> threading.Thread:
     return thread
 
 
-@functools.lru_cache(maxsize=4)
-def _load(model: str) -> Language:
-    import spacy
+def _token_attributes(nlp: Language, name: str):
+    from transforms.token_attributes import TokenAttributes, compile_patterns
+
+    return TokenAttributes(compile_patterns(nlp.get_pipe(RULER).patterns, nlp.vocab.strings))
+
+
+def use_token_attributes(nlp: Language) -> bool:
+    """Swap the model's attribute ruler for transforms/token_attributes.py (same POS, TAG and
+    DEP, ~8x less CPU) when every pattern compiles; otherwise keep the ruler. True if swapped."""
+    from transforms.token_attributes import COMPONENT, compile_patterns
+
+    if RULER not in nlp.pipe_names or compile_patterns(nlp.get_pipe(RULER).patterns, nlp.vocab.strings) is None:
+        return False
+    nlp.add_pipe(COMPONENT, after=RULER)
+    nlp.remove_pipe(RULER)
+    return True
+
+
+def register_components() -> None:
     from spacy.language import Language
+
+    from transforms.token_attributes import COMPONENT
 
     if not Language.has_factory(PARAGRAPH_BREAKS):
         Language.component(PARAGRAPH_BREAKS, func=paragraph_breaks)
+    if not Language.has_factory(COMPONENT):
+        Language.factory(COMPONENT, func=_token_attributes)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(model: str) -> Language:
+    import spacy
+
+    register_components()
     nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
     if "parser" in nlp.pipe_names:
         nlp.add_pipe(PARAGRAPH_BREAKS, before="parser")
+    use_token_attributes(nlp)
     return nlp
