@@ -30,6 +30,7 @@ _SENTENCE_ENDS = (". ", "! ", "? ", ".\u201d ", ".\" ", "\u3002")
 UNUSED_COMPONENTS = ("lemmatizer",)
 PARAGRAPH_BREAKS = "newsbeam_paragraph_breaks"
 RULER = "attribute_ruler"
+NER = "ner"
 
 
 def paragraph_breaks(doc: Doc) -> Doc:
@@ -105,15 +106,37 @@ def use_token_attributes(nlp: Language) -> bool:
     return True
 
 
+def _greedy_ner(nlp: Language, name: str, source: str):
+    from transforms.greedy_ner import GreedyNer
+
+    return GreedyNer(nlp.get_pipe(source))
+
+
+def use_greedy_ner(nlp: Language) -> bool:
+    """Decode the model's NER with transforms/greedy_ner.py (same entities, ~1/6 of the decoding
+    CPU) when it qualifies; otherwise keep spaCy's. True if swapped.
+
+    The original component stays loaded (disabled) as the wrapper's model and its fallback."""
+    from transforms.greedy_ner import COMPONENT, supports
+
+    if NER not in nlp.pipe_names or not supports(nlp.get_pipe(NER)):
+        return False
+    nlp.add_pipe(COMPONENT, after=NER, config={"source": NER})
+    nlp.disable_pipe(NER)
+    return True
+
+
 def register_components() -> None:
     from spacy.language import Language
 
-    from transforms.token_attributes import COMPONENT
+    from transforms import greedy_ner, token_attributes
 
     if not Language.has_factory(PARAGRAPH_BREAKS):
         Language.component(PARAGRAPH_BREAKS, func=paragraph_breaks)
-    if not Language.has_factory(COMPONENT):
-        Language.factory(COMPONENT, func=_token_attributes)
+    if not Language.has_factory(token_attributes.COMPONENT):
+        Language.factory(token_attributes.COMPONENT, func=_token_attributes)
+    if not Language.has_factory(greedy_ner.COMPONENT):
+        Language.factory(greedy_ner.COMPONENT, default_config={"source": NER}, func=_greedy_ner)
 
 
 @functools.lru_cache(maxsize=4)
@@ -125,4 +148,5 @@ def _load(model: str) -> Language:
     if "parser" in nlp.pipe_names:
         nlp.add_pipe(PARAGRAPH_BREAKS, before="parser")
     use_token_attributes(nlp)
+    use_greedy_ner(nlp)
     return nlp
