@@ -168,6 +168,34 @@ def _plan(consumer, s: KafkaSettings) -> Backlog:
     return Backlog(ranges, lost)
 
 
+class BacklogWatch:
+    """How many records wait for the group, asked over one long-lived connection: a continuous
+    process looks every few seconds, and a new client per look (bootstrap, metadata) would cost
+    more than the look. ``close()`` when done; a Kafka error closes the connection, and the next
+    look opens a new one."""
+
+    def __init__(self, s: KafkaSettings):
+        self._settings, self._consumer = s, None
+
+    def waiting(self) -> int:
+        if self._consumer is None:
+            probe_bootstrap(self._settings)
+            self._consumer = _consumer(self._settings, self._settings.group_id)
+        try:
+            return sum(r.size for r in _plan(self._consumer, self._settings).ranges)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            try:
+                consumer.close(autocommit=False)
+            except Exception:  # noqa: BLE001 - already broken; nothing to hand back
+                pass
+
+
 def plan_ranges(s: KafkaSettings) -> list[OffsetRange]:
     """Committed offset (or the log start) to the current end offset, per partition."""
     return plan_backlog(s).ranges

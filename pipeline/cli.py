@@ -103,6 +103,8 @@ def cmd_run(args, beam_args) -> int:
         if args.json:
             console.data(json.dumps(fields, ensure_ascii=False, default=str))
 
+    if args.continuous:
+        return _run_continuous(config, args, beam_args, report)
     try:
         try:
             since = (datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -115,6 +117,31 @@ def cmd_run(args, beam_args) -> int:
     finally:
         progress.close()
     return _alerts_exit(summaries)
+
+
+def _run_continuous(config: Config, args, beam_args, report) -> int:
+    """`run --continuous` (pipeline/continuous.py): micro-batches until SIGTERM / SIGINT."""
+    import threading
+
+    from pipeline import continuous
+
+    if args.since or args.from_offsets:
+        raise UsageError("--continuous cannot start with a backfill (--since / --from-offsets): "
+                         "rewind with one `newsbeam run --since ...` first, then start it")
+    import logging
+
+    stop = threading.Event()
+    continuous.stop_on_signals(stop)
+    if not args.verbose:  # client libraries log every retry; our own lines say what failed
+        for name in ("kafka", "apache_beam", "botocore", "urllib3"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    continuous.warm_up(config)
+    console.info(f"run --continuous: model loaded; micro-batches of at most "
+                 f"{continuous.batch_config(config).pipeline.max_records_per_run} records, looking at Kafka every "
+                 f"{config.pipeline.continuous_idle_seconds:g} s while idle; SIGTERM stops after the batch in flight")
+    batches = continuous.serve(config, beam_args, stop, on_run=report)
+    console.result(f"run --continuous: stopped after {batches} micro-batch(es) that wrote rows", batches=batches)
+    return 0
 
 
 def _alerts_exit(summaries) -> int:
@@ -413,6 +440,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object per run on stdout (the summary lines go to stderr), and "
                    "one with status \"failed\", the error type, exit code and reason on failure")
+    p.add_argument("--continuous", action="store_true",
+                   help="keep running: one long-lived process with the model loaded runs a bounded "
+                   "micro-batch (at most pipeline.continuous_batch_records records) whenever records "
+                   "wait, each one a full run (same files, manifest, alerts, offset commit), and "
+                   "looks at Kafka every pipeline.continuous_idle_seconds while idle. SIGTERM or "
+                   "SIGINT stops it after the micro-batch in flight; a failed micro-batch is "
+                   "retried after a backoff instead of exiting")
     p.add_argument("--since", metavar="YYYY-MM-DD",
                    help="backfill: first rewind the consumer group to the records Kafka received on "
                    "or after this UTC date; rows already written are not written again")

@@ -72,6 +72,11 @@ class PipelineConfig(Section):
     # Prometheus export after each successful run (either or both).
     metrics_textfile: str | None = None
     pushgateway_url: str | None = None
+    # `newsbeam run --continuous` (pipeline/continuous.py): records one micro-batch takes at most
+    # (and at most max_records_per_run when that is set), and seconds between two looks at Kafka
+    # while nothing is waiting (a look costs two small requests: the process idles in between).
+    continuous_batch_records: int = Field(default=500, ge=1)
+    continuous_idle_seconds: float = Field(default=2.0, gt=0, le=300)
 
 
 class NlpConfig(Section):
