@@ -65,6 +65,8 @@ MEANING = {
     "pipeline.max_records_per_run": "records one run takes at most (null: all); `newsbeam run` drains a larger backlog in several runs, each in a fresh process, so memory is bounded by this and not by the backlog",
     "pipeline.metrics_textfile": "after each successful run, write Prometheus metrics to this file (node_exporter textfile collector); `run --metrics-textfile` overrides",
     "pipeline.pushgateway_url": "after each successful run, push metrics to this Prometheus Pushgateway; `run --pushgateway` overrides",
+    "pipeline.continuous_batch_records": "`run --continuous`: records one micro-batch takes at most (and at most `max_records_per_run` when that is set: the smaller wins)",
+    "pipeline.continuous_idle_seconds": "`run --continuous`: seconds between two looks at Kafka while no record waits (the process sleeps in between)",
     "nlp.model": "spaCy model package",
     "nlp.models": "language (ISO 639-1) -> spaCy model that extracts quotes and entities for it, e.g. `{en: en_core_web_sm, de: de_core_news_sm}`; null = `{en: <nlp.model>}`. Articles in other languages (detected from the text) are kept with `nlp_skipped` and the reason",
     "nlp.batch_size": "texts per spaCy batch in every worker: bigger batches cost spaCy less CPU per text and hold ~5 MB per (2 KB) text; 64 is what bare `nlp.pipe` uses",

@@ -220,6 +220,8 @@ def test_extractor_finds_commands_in_every_kind_of_file():
     found = {rel: sorted(" ".join(c) for c in cmds) for rel, cmds in all_deploy_commands().items()}
     assert found["deploy/systemd/newsbeam-poll.service"] == ["newsbeam poll --forever --metrics-port 9464"]
     assert found["deploy/systemd/newsbeam-run.service"] == ["newsbeam run"]
+    assert found["deploy/systemd/newsbeam-run-continuous.service"] == ["newsbeam run --continuous"]
+    assert found["deploy/k8s/continuous/run-continuous-deployment.yaml"] == ["newsbeam run --continuous"]
     assert found["deploy/k8s/poller-deployment.yaml"] == ["newsbeam poll --forever --metrics-port 9464 --metrics-addr 0.0.0.0"]
     assert found["deploy/k8s/pipeline-cronjob.yaml"] == [
         "newsbeam run --direct_num_workers=$(BEAM_WORKERS) --direct_running_mode=multi_processing"]
@@ -276,7 +278,8 @@ def _named_env(alerts: AlertsConfig) -> set[str]:
 # ----------------------------------------------------------------------------- systemd
 def test_systemd_units_have_their_sections():
     units = {p.name: read_unit(p) for p in SYSTEMD.glob("newsbeam-*.*")}
-    assert set(units) == {"newsbeam-poll.service", "newsbeam-run.service", "newsbeam-run.timer"}
+    assert set(units) == {"newsbeam-poll.service", "newsbeam-run.service", "newsbeam-run.timer",
+                          "newsbeam-run-continuous.service"}
     for name, unit in units.items():
         assert unit_value(unit, "Unit", "Description"), name
         if name.endswith(".service"):
@@ -289,6 +292,15 @@ def test_systemd_units_have_their_sections():
     assert unit_value(timer, "Timer", "OnCalendar") == "*:0/15"
     assert (SYSTEMD / unit_value(timer, "Timer", "Unit")).is_file()
     assert unit_value(timer, "Install", "WantedBy") == "timers.target"
+    # The continuous run replaces the timer (never both), stops on SIGTERM after its micro-batch
+    # and is given the time for one before systemd kills it.
+    continuous = units["newsbeam-run-continuous.service"]
+    assert unit_value(continuous, "Service", "Type") == "simple"
+    assert set(unit_value(continuous, "Unit", "Conflicts").split()) == {"newsbeam-run.timer", "newsbeam-run.service"}
+    assert unit_value(continuous, "Service", "KillSignal") == "SIGTERM"
+    assert unit_value(continuous, "Service", "TimeoutStopSec") == "10min"
+    assert unit_value(continuous, "Service", "Restart") == "on-failure"
+    assert unit_value(continuous, "Install", "WantedBy") == "multi-user.target"
 
 
 def test_systemd_config_and_env_file_load_together(tmp_path):
@@ -403,6 +415,8 @@ def worker_problems(name: str, pod: dict, container: dict) -> list[str]:
     problems = []
     argv = _newsbeam_argv(container)
     flags = [a for a in argv if a.startswith("--direct_num_workers")]
+    if "--continuous" in argv and not flags and not any(a.startswith("--direct_running_mode") for a in argv):
+        return _in_process_problems(name, container)
     match = re.fullmatch(r"--direct_num_workers=\$\((\w+)\)", flags[0]) if len(flags) == 1 else None
     if not match:
         return [f"{name}: `newsbeam run` needs exactly one --direct_num_workers=$(VAR), got {flags}"]
@@ -426,6 +440,21 @@ def worker_problems(name: str, pod: dict, container: dict) -> list[str]:
             problems.append(f"{name}: memory {kind} {memory} < {need / 2**20:.0f}Mi for {workers} workers "
                             f"({launcher} MiB + {workers} × {per_worker} MiB)")
     return problems
+
+
+def _in_process_problems(name: str, container: dict) -> list[str]:
+    """`run --continuous` on the DirectRunner's default in-process mode keeps its model warm in
+    its own process: one worker, so one CPU, and memory for the launcher plus one worker."""
+    resources = container.get("resources") or {}
+    cpu = (resources.get("requests") or {}).get("cpu")
+    if cpu is None or _quantity(cpu) > 1:
+        return [f"{name}: an in-process continuous run uses one core; request cpu 1 (got {cpu})"]
+    launcher, per_worker = documented_memory_formula()
+    need = (launcher + per_worker) * 2**20
+    return [f"{name}: memory {kind} {memory} < {need / 2**20:.0f}Mi for the launcher and one worker"
+            for kind in ("requests", "limits")
+            for memory in [(resources.get(kind) or {}).get("memory")]
+            if memory is None or _quantity(memory) < need]
 
 
 def test_worker_count_follows_the_cpu_request_and_memory_the_formula():
@@ -453,6 +482,10 @@ def test_worker_check_catches_node_sized_or_undersized_runs():
     assert "exactly one --direct_num_workers=$(VAR)" in worker_problems("x", pod, node_sized)[0]
     more_cpu = {**good, "resources": {**good["resources"], "requests": {**good["resources"]["requests"], "cpu": "3"}}}
     assert any("memory requests 3Gi < 3968Mi for 3 workers" in p for p in worker_problems("x", pod, more_cpu))
+    continuous = {**good, "command": ["newsbeam", "run", "--continuous"]}
+    assert any("one core" in p for p in worker_problems("x", pod, continuous))  # 2 CPUs requested
+    small = {**continuous, "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}}
+    assert any("for the launcher and one worker" in p for p in worker_problems("x", pod, small))
     other_field = {**good, "env": [e if e["name"] != "BEAM_WORKERS" else
                                    {"name": "BEAM_WORKERS", "valueFrom": {"resourceFieldRef": {
                                        "resource": "limits.cpu", "divisor": "1"}}} for e in good["env"]]}
@@ -618,6 +651,18 @@ def test_kustomization_lists_every_manifest():
     images = {i["name"] for i in kust["images"]}
     pods = [_pod_spec(o) for path, o in _k8s_docs() if path.parent == K8S and _pod_spec(o)]
     assert {c["image"].split(":")[0] for p in pods for c in p["containers"]} == images
+
+
+def test_continuous_overlay_replaces_the_cronjob_with_one_recreated_pod():
+    kust = yaml.safe_load((K8S / "continuous" / "kustomization.yaml").read_text())
+    assert kust["resources"] == ["..", "run-continuous-deployment.yaml"]
+    [patch] = kust["patches"]
+    deleted = yaml.safe_load(patch["patch"])
+    assert deleted["$patch"] == "delete" and (deleted["kind"], deleted["metadata"]["name"]) in _k8s_objects()
+    deployment = _k8s_objects()[("Deployment", "newsbeam-run-continuous")]["spec"]
+    assert deployment["replicas"] == 1 and deployment["strategy"]["type"] == "Recreate"
+    # SIGTERM finishes the micro-batch in flight: the grace period must allow one.
+    assert deployment["template"]["spec"]["terminationGracePeriodSeconds"] >= 300
 
 
 def test_k8s_schedule_and_singletons():
