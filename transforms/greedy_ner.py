@@ -68,8 +68,7 @@ class GreedyNer:
             labels.append(strings.add(name[2:]) if name != "O" and name[2:] else 0)
         self._kind = numpy.array(kinds)
         self._label = numpy.array(labels, dtype=numpy.uint64)
-        # Per class: the entity label index among the classes' distinct labels (for "same label").
-        self._labelled = self._label != 0
+        self._valid_table, self._label_row = valid_table(self._kind, self._label)
 
     def __call__(self, doc):
         self._annotate([doc])
@@ -115,12 +114,13 @@ class GreedyNer:
 
         n = len(docs)
         open_ = numpy.zeros(n, dtype=bool)
-        open_label = numpy.zeros(n, dtype=numpy.uint64)
+        open_class = numpy.zeros(n, dtype=numpy.int64)   # the B- class that opened the entity
         open_start = numpy.zeros(n, dtype=numpy.int64)
         ents: list[list[tuple[int, int, int]]] = [[] for _ in docs]
-        kind, label, labelled = self._kind, self._label, self._labelled
-        is_b, is_i, is_l, is_u, is_o = (kind == k for k in (BEGIN, IN, LAST, UNIT, OUT))
+        kind, label = self._kind, self._label
+        table, label_row = self._valid_table, self._label_row
         w, b, feat_bias = self._w, self._b, self._feat_bias
+        pieces = feat_bias.shape[-1]
         active = numpy.arange(n)
         for step in range(int(lengths.max())):
             active = active[lengths[active] > step]
@@ -130,32 +130,54 @@ class GreedyNer:
             prev_tok = numpy.where(is_open, tok - 1, -1)      # B(0) - 1 inside an entity
             # sum_state_features: padding row for -1, then + bias, in spaCy's order.
             summed = cached[tok + 1, 0] + cached[ent_tok + 1, 1] + cached[prev_tok + 1, 2]
-            summed = summed + feat_bias
-            hidden = summed.max(axis=2)                       # maxout over the pieces
-            scores = self._gemm(numpy.ascontiguousarray(hidden, dtype="f"), w, trans2=True) + b
-            # Validity (ner.pyx, no preset entities): one row per state, one column per class.
-            last = (lengths[active] - 1) == step              # buffer_length() < 2
-            nxt = next_starts[tok][:, None]
-            space_here = space[tok][:, None]
-            o = is_open[:, None]
-            same = open_label[active][:, None] == label[None, :]
-            valid = ((is_b & labelled)[None, :] & ~o & ~last[:, None] & ~nxt & ~space_here
-                     | (is_i & labelled)[None, :] & o & same & ~last[:, None] & ~nxt
-                     | (is_l & labelled)[None, :] & o & same
-                     | (is_u & labelled)[None, :] & ~o & ~space_here
-                     | is_o[None, :] & ~o)
-            chosen = numpy.where(valid, scores, -numpy.inf).argmax(axis=1)
+            summed += feat_bias
+            hidden = summed[..., 0]                           # maxout over the pieces
+            for piece in range(1, pieces):
+                hidden = numpy.maximum(hidden, summed[..., piece])
+            scores = self._gemm(numpy.ascontiguousarray(hidden), w, trans2=True)
+            scores += b
+            # Validity (ner.pyx, no preset entities), from the state's open label, whether B(0)
+            # is the doc's last token, whether the next one starts a sentence, whether B(0) is space.
+            row = (numpy.where(is_open, label_row[open_class[active]], 0) * 8
+                   + ((lengths[active] - 1) == step) * 4 + next_starts[tok] * 2 + space[tok])
+            scores[~table[row]] = -numpy.inf
+            chosen = scores.argmax(axis=1)
             moves = kind[chosen]
-            for row in numpy.flatnonzero(moves != OUT).tolist():
-                doc_i, move = int(active[row]), int(moves[row])
+            for i in numpy.flatnonzero(moves != OUT).tolist():
+                doc_i, move = int(active[i]), int(moves[i])
                 if move == BEGIN:
-                    open_[doc_i], open_label[doc_i], open_start[doc_i] = True, label[chosen[row]], step
+                    open_[doc_i], open_class[doc_i], open_start[doc_i] = True, chosen[i], step
                 elif move == LAST:
-                    ents[doc_i].append((int(open_start[doc_i]), step + 1, int(open_label[doc_i])))
+                    ents[doc_i].append((int(open_start[doc_i]), step + 1, int(label[open_class[doc_i]])))
                     open_[doc_i] = False
                 elif move == UNIT:
-                    ents[doc_i].append((step, step + 1, int(label[chosen[row]])))
+                    ents[doc_i].append((step, step + 1, int(label[chosen[i]])))
         return ents
+
+
+def valid_table(kind: numpy.ndarray, label: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Which classes are valid in each kind of state, as spaCy's BiluoPushDown decides without
+    preset entities (ner.pyx ``is_valid``). A state's row: ``open_label_row * 8 + last * 4 +
+    next_starts_sentence * 2 + on_space``, open_label_row 0 when no entity is open, else 1 + the
+    index of the open entity's label. Returns (table, class -> open_label_row of its label)."""
+    labels = sorted({int(x) for x in label if x})
+    row_of = {lab: 1 + i for i, lab in enumerate(labels)}
+    label_row = numpy.array([row_of.get(int(x), 0) for x in label])
+    table = numpy.zeros(((1 + len(labels)) * 8, len(kind)), dtype=bool)
+    labelled = label != 0
+    for open_row in range(1 + len(labels)):
+        is_open = open_row > 0
+        same = label_row == open_row
+        for last in (0, 1):
+            for nxt in (0, 1):
+                for space in (0, 1):
+                    table[open_row * 8 + last * 4 + nxt * 2 + space] = (
+                        (kind == BEGIN) & labelled & (not is_open) & (not last) & (not nxt) & (not space)
+                        | (kind == IN) & labelled & is_open & same & (not last) & (not nxt)
+                        | (kind == LAST) & labelled & is_open & same
+                        | (kind == UNIT) & labelled & (not is_open) & (not space)
+                        | (kind == OUT) & (not is_open))
+    return table, label_row
 
 
 def _span(doc, start: int, end: int, label: int):
