@@ -73,6 +73,7 @@ MEANING = {
     "nlp.batch_chars": "at most this many characters of text per spaCy batch (a batch ends at `batch_size` texts or this, whichever comes first): spaCy holds ~3 KB per character in flight, so this bounds a worker's memory whatever texts land together; one longer text still goes alone",
     "nlp.max_chars": "characters of one article the NLP reads at most, cut at a paragraph or sentence end; the full text stays in `articles.text`, flagged `nlp_truncated`; bounds the memory one text can take (~3.5 KB per character)",
     "nlp.leaders_file": "leaders list replacing the bundled one; null = bundled",
+    "nlp.reported_speech": "which reported speech (no quote marks) goes into `quotes`: `sources` = only what someone other than the writer said (no rows without a speaker, or whose speaker is the writer or reader: \"I think\", \"we hope\", \"you\"); `all` = every attribution found, as PolNeAR annotates; `none` = quotes only. Direct and partial quotes are always kept",
     "feeds.feeds_file": "feed list YAML",
     "feeds.state_path": "poll state SQLite file (ETags, seen items, parked feeds)",
     "feeds.global_concurrency": "feeds fetched at once",

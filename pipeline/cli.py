@@ -304,6 +304,8 @@ def _nlp_defaults(args) -> None:
         args.gazetteer = config.nlp.leaders_file
     if getattr(args, "max_chars", "unset") is None:
         args.max_chars = config.nlp.max_chars
+    if getattr(args, "reported_speech", "unset") is None:
+        args.reported_speech = config.nlp.reported_speech
 
 
 def cmd_extract(args, _extra) -> int:

@@ -90,6 +90,8 @@ class NlpConfig(Section):
     # full text stays in articles.text, flagged nlp_truncated. Bounds one text's memory.
     max_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1000)
     leaders_file: str | None = None
+    # Which reported speech (no quote marks) goes into `quotes`: transforms/reported_speech.py.
+    reported_speech: typing.Literal["sources", "all", "none"] = "sources"
 
     @field_validator("models")
     @classmethod

@@ -68,6 +68,7 @@ class JobSpec:
     nlp_batch_chars: int = DEFAULT_BATCH_CHARS
     nlp_max_chars: int | None = DEFAULT_MAX_CHARS
     leaders: Gazetteer | None = None  # the loaded nlp.leaders_file; None: the bundled list
+    reported_speech: str = "sources"  # nlp.reported_speech (transforms/reported_speech.py)
 
     def language_models(self) -> dict[str, str] | None:
         """language -> spaCy model for this run; None when NLP is disabled."""
@@ -96,7 +97,8 @@ def build(p: beam.Pipeline, spec: JobSpec):
     articles = dedup["articles"] | "DetectLanguage" >> DetectLanguage(models)
     groups = groups_for(sum(r.size for r in spec.splits), spec.nlp_batch_size)
     extracted = articles | "ExtractOncePerText" >> ExtractOncePerText(ExtractPerLanguage(
-        models, spec.nlp_batch_size, spec.leaders, spec.nlp_batch_chars, groups, spec.nlp_max_chars))
+        models, spec.nlp_batch_size, spec.leaders, spec.nlp_batch_chars, groups, spec.nlp_max_chars,
+        spec.reported_speech))
     nlp_rejects = extracted[FAILED] | "NlpRejects" >> beam.Map(_nlp_reject)
 
     run_id = spec.run_id

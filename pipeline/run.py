@@ -353,7 +353,8 @@ def _claimed_run(config: Config, beam_args, claim: RunClaim, ks: KafkaSettings, 
             nlp_model=config.nlp.model if config.pipeline.nlp_enabled else None,
             nlp_models=tuple(sorted(config.nlp.language_models().items())),
             nlp_batch_size=config.nlp.batch_size, nlp_batch_chars=config.nlp.batch_chars,
-            nlp_max_chars=config.nlp.max_chars, leaders=leaders)
+            nlp_max_chars=config.nlp.max_chars, leaders=leaders,
+            reported_speech=config.nlp.reported_speech)
         summary.counters = _run_pipeline(config, beam_args, spec)
         files = run_ledger.files_of_run(ss, run_id)
     except (S3DeleteError, RunFenced):

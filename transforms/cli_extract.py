@@ -36,7 +36,17 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
                              f"(default: nlp.max_chars, {DEFAULT_MAX_CHARS})")
     parser.add_argument("--gazetteer", help="extra leaders CSV/YAML (name, aliases, role, country, from, to) "
                                             "used instead of the built-in list")
+    _reported_speech_argument(parser)
     return parser
+
+
+def _reported_speech_argument(parser: argparse.ArgumentParser) -> None:
+    from transforms.reported_speech import POLICIES
+
+    parser.add_argument("--reported-speech", choices=POLICIES, default=None,
+                        help="which reported speech (no quote marks) to keep: sources = what someone other "
+                             "than the writer said; all = every attribution (as PolNeAR annotates); none = "
+                             "quotes only (default: the config's nlp.reported_speech, else sources)")
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -54,6 +64,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--definition", choices=DEFINITIONS, action="append",
                         help="score by this definition only (repeatable; default: both a and b)")
     parser.add_argument("--json", action="store_true", help="print scores as JSON instead of a table")
+    _reported_speech_argument(parser)
     return parser
 
 
@@ -126,7 +137,8 @@ def run_extract(args) -> int:
         gazetteer = default_gazetteer()
     for result in extract_documents(docs, nlp=load_nlp(args.model), batch_size=args.batch_size,
                                     gazetteer=gazetteer, batch_chars=args.batch_chars,
-                                    max_chars=args.max_chars or DEFAULT_MAX_CHARS):
+                                    max_chars=args.max_chars or DEFAULT_MAX_CHARS,
+                                    reported_speech=args.reported_speech or "sources"):
         console.data(json.dumps(result.to_json(), ensure_ascii=False))
     return 0
 
@@ -142,17 +154,20 @@ def run_eval(args) -> int:
         raise InputError(f"no PolNeAR split at {root / args.split} (--data names the PolNeAR folder)")
     nlp = load_nlp(args.model)
     golds = load_split(root, args.split)[: args.limit]
-    extractions = list(extract_documents(((g.name, g.text, g.date) for g in golds), nlp=nlp))
+    extractions = list(extract_documents(((g.name, g.text, g.date) for g in golds), nlp=nlp,
+                                         reported_speech=args.reported_speech or "sources"))
     definitions = args.definition or list(DEFINITIONS)
     scores = {d: evaluate_by(golds, extractions, d) for d in dict.fromkeys(definitions)}
     identity = identity_report(nlp)
     if args.json:
         console.document({"split": args.split, "documents": len(golds),
+                          "reported_speech": args.reported_speech or "sources",
                           **{f"definition_{d}": {name: s.as_dict() for name, s in by_set.items()}
                              for d, by_set in scores.items()},
                           "statement_identity": identity.as_dict()})
         return 0
-    console.result(f"PolNeAR {args.split}: {len(golds)} articles", articles=len(golds))
+    console.result(f"PolNeAR {args.split}: {len(golds)} articles (reported speech: {args.reported_speech or 'sources'})",
+                   articles=len(golds), reported_speech=args.reported_speech or "sources")
     for d, by_set in scores.items():
         console.result(f"\ndefinition ({d})")
         for line in format_table(by_set).splitlines():

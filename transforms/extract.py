@@ -18,6 +18,8 @@ from transforms.extraction_models import ExtractionModels
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
 from transforms.nlp import bound_text, load_nlp
 from transforms.quotes import find_attributions_and_rest, find_quote_spans, paragraph_bounds
+from transforms.reported_speech import DEFAULT as DEFAULT_REPORTED_SPEECH
+from transforms.reported_speech import keeps
 from transforms.speakers import SpeakerResolver
 from transforms.statement_identity import statement_id
 
@@ -78,11 +80,13 @@ def _as_date(value) -> dt.date | None:
 
 
 def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = None,
-                models: ExtractionModels | None = None) -> DocumentExtraction:
+                models: ExtractionModels | None = None,
+                reported_speech: str = DEFAULT_REPORTED_SPEECH) -> DocumentExtraction:
     """Rules and the shipped models over one parsed document (no re-parsing).
 
     ``models``: the learned layer (``ExtractionModels.default()`` when None;
-    ``ExtractionModels.off()`` for the rules alone).
+    ``ExtractionModels.off()`` for the rules alone). ``reported_speech``: which reported
+    speech is kept (``transforms/reported_speech.py``).
     """
     gazetteer = gazetteer or default_gazetteer()
     models = models or ExtractionModels.default()
@@ -96,7 +100,9 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     resolver = SpeakerResolver(doc, mentions, find_quote_spans(text, paragraphs), roles, gazetteer, day, paragraphs)
     quotes = []
     for att in attributions:
-        speaker = resolver.resolve(att)
+        speaker = resolver.resolve(att)  # every attribution, kept or not: it may be the next one's speaker
+        if not keeps(att.kind, speaker.text, reported_speech):
+            continue
         role = speaker_role(speaker.name, roles, gazetteer, day)
         quote_text = text[att.start:att.end]
         quotes.append(QuoteRecord(
@@ -115,11 +121,13 @@ def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | N
                       batch_size: int = 32, gazetteer: Gazetteer | None = None,
                       batch_chars: int | None = None,
                       models: ExtractionModels | None = None,
-                      max_chars: int | None = None) -> Iterator[DocumentExtraction]:
+                      max_chars: int | None = None,
+                      reported_speech: str = DEFAULT_REPORTED_SPEECH) -> Iterator[DocumentExtraction]:
     """Parse ``(id, text, date or None)`` triples in batches and yield one extraction each.
 
     ``models``: the learned layer (default: the shipped models; ``ExtractionModels.off()``
-    for the rules alone).
+    for the rules alone). ``reported_speech``: ``sources`` (default), ``all`` or ``none``
+    (``transforms/reported_speech.py``).
 
     With ``batch_chars`` a batch also ends before its texts pass that many characters: spaCy's
     memory follows the characters in flight (transforms/batching.py). The Beam pipeline hands
@@ -130,12 +138,13 @@ def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | N
     nlp = nlp or load_nlp()
     gazetteer = gazetteer or default_gazetteer()
     models = models or ExtractionModels.default()
+    keeps("direct", None, reported_speech)  # an unknown policy fails before any parsing
     docs = _bounded(docs, max_chars)
     if batch_chars:
         for batch in budget_batches(docs, batch_size, batch_chars, _text_chars):
-            yield from _extract_batches(batch, nlp, len(batch), gazetteer, models)
+            yield from _extract_batches(batch, nlp, len(batch), gazetteer, models, reported_speech)
     else:
-        yield from _extract_batches(docs, nlp, batch_size, gazetteer, models)
+        yield from _extract_batches(docs, nlp, batch_size, gazetteer, models, reported_speech)
 
 
 def _bounded(docs: Iterable[tuple[str, str, object]], max_chars: int | None) -> Iterator[tuple]:
@@ -150,9 +159,10 @@ def _text_chars(doc: tuple) -> int:
 
 
 def _extract_batches(docs: Iterable[tuple], nlp: Language, batch_size: int,
-                     gazetteer: Gazetteer, models: ExtractionModels) -> Iterator[DocumentExtraction]:
+                     gazetteer: Gazetteer, models: ExtractionModels,
+                     reported_speech: str) -> Iterator[DocumentExtraction]:
     stream = ((text, (doc_id, date, cut)) for doc_id, text, date, cut in docs)
     for doc, (doc_id, date, cut) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
-        result = extract_doc(doc_id, doc, date, gazetteer, models)
+        result = extract_doc(doc_id, doc, date, gazetteer, models, reported_speech)
         result.nlp_truncated = cut
         yield result

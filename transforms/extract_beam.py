@@ -38,9 +38,9 @@ class _ExtractBatch(beam.DoFn):
     """
 
     def __init__(self, model: str, batch_size: int, leaders: Gazetteer | None,
-                 max_chars: int | None = DEFAULT_MAX_CHARS):
+                 max_chars: int | None = DEFAULT_MAX_CHARS, reported_speech: str = "sources"):
         self._model, self._batch_size, self._leaders = model, batch_size, leaders
-        self._max_chars = max_chars
+        self._max_chars, self._reported_speech = max_chars, reported_speech
 
     def setup(self):
         from transforms.leaders import default_gazetteer
@@ -53,7 +53,7 @@ class _ExtractBatch(beam.DoFn):
         from transforms.extract import extract_documents
 
         return list(extract_documents([_doc(i) for i in items], self._nlp, self._batch_size, self._gazetteer,
-                                      max_chars=self._max_chars))
+                                      max_chars=self._max_chars, reported_speech=self._reported_speech))
 
     def process(self, items: list[dict]):
         try:
@@ -84,14 +84,19 @@ class ExtractQuotesAndEntities(beam.PTransform):
 
     ``groups``: how many groups the texts are spread over before batching (BatchByBudget).
     ``max_chars``: characters of one text the NLP reads at most (``nlp.bound_text``).
+    ``reported_speech``: which reported speech to keep (``transforms/reported_speech.py``).
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, leaders: Gazetteer | None = None,
                  batch_chars: int = DEFAULT_BATCH_CHARS, groups: int = 1,
-                 max_chars: int | None = DEFAULT_MAX_CHARS):
+                 max_chars: int | None = DEFAULT_MAX_CHARS, reported_speech: str = "sources"):
         super().__init__()
+        from transforms.reported_speech import keeps
+
+        keeps("direct", None, reported_speech)  # an unknown policy fails when the graph is built
         self._model, self._batch_size, self._leaders = model, batch_size, leaders
         self._batch_chars, self._groups, self._max_chars = batch_chars, groups, max_chars
+        self._reported_speech = reported_speech
 
     def expand(self, items):
         # Fixed batches of `batch_size`, as bare `nlp.pipe` makes: BatchElements' adaptive sizing
@@ -105,5 +110,5 @@ class ExtractQuotesAndEntities(beam.PTransform):
                                                  functools.partial(_text_chars, max_chars=self._max_chars),
                                                  key=item_key, groups=self._groups)
                 | "Extract" >> WithOutputs(_ExtractBatch(self._model, self._batch_size, self._leaders,
-                                                         self._max_chars),
+                                                         self._max_chars, self._reported_speech),
                                            FAILED, main=DONE))

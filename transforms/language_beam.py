@@ -59,19 +59,21 @@ class ExtractPerLanguage(beam.PTransform):
 
     ``leaders``: the loaded leaders list (None: the bundled one); ``groups``: how many groups the
     texts are spread over before batching (``transforms.batching.groups_for``); ``max_chars``:
-    characters of one article the NLP reads at most (``nlp.max_chars``).
+    characters of one article the NLP reads at most (``nlp.max_chars``); ``reported_speech``:
+    which reported speech to keep (``nlp.reported_speech``).
     """
 
     def __init__(self, models: dict[str, str] | None, batch_size: int, leaders: Gazetteer | None,
-                 batch_chars: int, groups: int = 1, max_chars: int | None = None):
+                 batch_chars: int, groups: int = 1, max_chars: int | None = None,
+                 reported_speech: str = "sources"):
         super().__init__()
         self._models = sorted(set((models or {}).values()))
-        self._args = (batch_size, leaders, batch_chars, groups, max_chars)
+        self._args = (batch_size, leaders, batch_chars, groups, max_chars, reported_speech)
 
     def expand(self, articles):
         from transforms.extract_beam import DONE, FAILED, ExtractQuotesAndEntities, item_key
 
-        batch_size, leaders, batch_chars, groups, max_chars = self._args
+        batch_size, leaders, batch_chars, groups, max_chars, reported_speech = self._args
         # batches like the extracted ones, so every article's rows become Arrow together
         done = [articles
                 | "NlpSkipped" >> beam.Filter(lambda a: not a.get("nlp_model"))
@@ -83,7 +85,7 @@ class ExtractPerLanguage(beam.PTransform):
             extracted = (articles
                          | f"For[{model}]" >> beam.Filter(lambda a, m=model: a.get("nlp_model") == m)
                          | label >> ExtractQuotesAndEntities(model, batch_size, leaders, batch_chars, groups,
-                                                                  max_chars))
+                                                                  max_chars, reported_speech))
             done.append(extracted[DONE])
             failed.append(extracted[FAILED])
         if not failed:

@@ -1,0 +1,34 @@
+"""Which reported speech goes into the ``quotes`` table: the ``nlp.reported_speech`` setting.
+
+Quotes (``direct``, and ``mixed`` partial quotes: words in quote marks) are always kept.
+Reported speech without quote marks (``indirect``) is what PolNeAR annotates as attribution, and on news copy it is most of what sources said
+("Smith argued that ...", "according to the ministry"). On first-person prose (blogs, columns)
+the same model also finds the writer's own voice ("I think ...", "we hope ..."): true
+attributions, but to the writer, not to a source an analyst is looking for.
+
+* ``sources`` (default): reported speech is kept when someone other than the writer is its
+  source. Left out: no speaker at all, the writer or reader ("I", "we", "you"), or a word that
+  names nobody ("this", "which", "that").
+* ``all``: every attribution found (what PolNeAR annotates, the writer's own included).
+* ``none``: quotes only (words in quote marks); no ``indirect`` rows.
+"""
+from __future__ import annotations
+
+POLICIES = ("sources", "all", "none")
+DEFAULT = "sources"
+# The writer and the reader: first- and second-person forms as a whole speaker span.
+_WRITER = frozenset("i we you me us my our your myself ourselves yourself yourselves".split())
+# Relative and demonstrative words: a speaker span of only these names nobody.
+_NOBODY = frozenset("this that these those which what who whom 's \u2019s".split())
+
+
+def keeps(kind: str, speaker: str | None, policy: str = DEFAULT) -> bool:
+    """Whether an attribution of ``kind`` with ``speaker`` (as written) is kept under ``policy``."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown reported_speech policy {policy!r}: use one of {', '.join(POLICIES)}")
+    if kind != "indirect" or policy == "all":
+        return True
+    if policy == "none":
+        return False
+    written = (speaker or "").strip().lower()
+    return bool(written) and written not in _WRITER and written not in _NOBODY
