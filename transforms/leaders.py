@@ -163,6 +163,16 @@ def _joined_words(tokens) -> tuple[list[str], list[int]]:
     return words, sizes
 
 
+# Abbreviated titles and the role they stand for ("Gov. Christie" and "the governor" are one role).
+_ROLE_ABBREVIATIONS = {"gov.": "governor", "sen.": "senator", "rep.": "representative"}
+
+
+def role_head(role: str) -> str:
+    """Last word of a role, abbreviations spelt out: "gov." -> "governor", "prime minister" -> "minister"."""
+    head = role.split()[-1]
+    return _ROLE_ABBREVIATIONS.get(head, head)
+
+
 def _match_role(words: list[str]) -> tuple[str, int] | None:
     """Longest known role that is a suffix of ``words``; returns (role, words used)."""
     for n in range(min(5, len(words)), 0, -1):
@@ -287,6 +297,8 @@ def _phrase_tokens(doc: Doc, j: int, step: int, limit: int = 12) -> list:
         t = doc[j]
         if t.text in (",", ";", ":", "(", ")") or t.is_sent_start and step > 0 and out or t.text == "\n":
             break
+        if t.is_quote:
+            break  # 'to beat Hillary Clinton," the governor said': a quote mark ends the apposition
         if t.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "CCONJ") or t.pos_ == "ADP" and t.lower_ != "of":
             break  # "an advisor to the foreign minister" names the role "advisor"
         out.append(t)

@@ -168,6 +168,12 @@ class Attribution:
     confidence: float = 0.9
 
 
+def quotes_speaker(att: Attribution) -> bool:
+    """The attribution quotes its speaker's words: a cue-less quotation after it goes on with
+    that speaker. A direct quote, or a partial quote with its cue ('X called it "a disgrace"')."""
+    return att.kind == "direct" or att.kind == "mixed" and att.cue is not None and att.speaker_start is not None
+
+
 def paragraph_bounds(text: str) -> list[tuple[int, int]]:
     """(start, end) of every non-empty line; each line is a paragraph."""
     return [(m.start(), m.end()) for m in _PARAGRAPH_RE.finditer(text) if m.group().strip()]
@@ -428,7 +434,8 @@ def _cue_after(view: _DocView, b: int, limit: int, generic: bool) -> tuple[Token
             first_verb = token
     if generic and first_verb is not None and first_verb.i - b <= 8:
         subject = subject_of(first_verb)
-        if subject is not None and b <= subject.i < limit and _speaker_like(subject):
+        if subject is not None and b <= subject.i < limit and (_speaker_like(subject) or (
+                subject.i == b and _named_after_quote(subject))):
             return first_verb, speaker_tokens(subject, b, limit)
     return None
 
@@ -456,6 +463,12 @@ def _cue_before(view: _DocView, lo: int, a: int, generic: bool) -> tuple[Token, 
         if subject is not None and lo <= subject.i < a and _speaker_like(subject):
             return root, speaker_tokens(subject, lo, a)
     return None
+
+
+def _named_after_quote(token: Token) -> bool:
+    """'"...?" Hannity pressed.': after a closing quote the tagger cannot use the capital letter
+    (a sentence starts there), so a capitalised subject of the next verb is taken as a name."""
+    return token.is_title and token.dep_ in ("nsubj", "nsubjpass") and token.i > 0 and token.doc[token.i - 1].is_quote
 
 
 def _speaker_like(token: Token) -> bool:
@@ -550,7 +563,7 @@ def _direct_cue(view: _DocView, span: QuoteSpan, a: int, b: int, sent_lo: int, l
     if lead_text.endswith(":"):
         found = _cue_before(view, sent_lo, a, generic=True)  # 'X said: "..."', 'Kasich resisted: "..."'
     elif inner_end in ",\u2014-" or inner_end in "?!" and b < len(doc) and (
-            doc[b].is_lower or doc[b].pos_ == "PROPN"):
+            doc[b].is_lower or doc[b].pos_ == "PROPN" or _named_after_quote(doc[b])):
         # '"...," he wrote' -- the quote is the object of the cue that follows it.
         found = _cue_after(view, b, after_limit, generic=True)
     if found is None and lead_text.endswith(","):

@@ -20,7 +20,8 @@ from spacy.tokens import Doc
 
 from transforms.entities import Mention
 from transforms.leaders import ARTICLE_ROLES
-from transforms.quotes import CUE_FORMS, Attribution, _DocView, speaker_tokens
+from transforms.quotes import CUE_FORMS, Attribution, _DocView, quotes_speaker, speaker_tokens, subject_of
+from transforms.reported_model import cue_lexicon
 
 _PERSONAL = frozenset("he she".split())
 _GROUP = frozenset("they we i".split())
@@ -29,6 +30,11 @@ _KIND_CODE = {"direct": 0, "mixed": 1, "indirect": 2}
 _DEP_CODE = {"nsubj": 1, "nsubjpass": 2, "pobj": 3, "dobj": 4, "appos": 5, "poss": 6, "compound": 7,
              "dative": 8, "conj": 9, "attr": 10, "ROOT": 11}
 _WINDOW_PARAGRAPHS = 2
+_PREPOSITION_CODE = {"by": 1, "to": 2, "according": 3, "at": 4, "in": 5, "for": 6, "with": 7, "from": 8,
+                     "of": 9, "on": 10, "about": 11}
+_FIRST_PERSON = frozenset("i we my our me us".split())
+# A neighbouring attribution's speaker counts within this many paragraphs of the quote.
+_NEIGHBOUR_PARAGRAPHS = 2
 # Candidates kept per attribution: the nearest before the quote and after it (plus the rule's
 # and the previous speaker's spans). Farther ones are almost never the source and cost time.
 NEAREST_BEFORE, NEAREST_AFTER = 6, 3
@@ -40,6 +46,10 @@ SPEAKER_FEATURES = (
     "paragraph_back", "rank_before", "persons_between", "is_previous_speaker", "mention_count_log",
     "after_told_by", "first_in_paragraph", "n_candidates", "cue_distance", "proper", "n_tokens",
     "attribution_confidence",
+    # who the cue and the article's other attributions point at (parse path, coreference)
+    "subject_of_cue", "object_of_cue", "governor_cue_rate", "speech_subject", "preposition",
+    "sentences_between", "speaker_of_previous", "speaker_of_next", "source_count_log",
+    "same_as_rule_speaker", "quote_first_person",
 )
 
 
@@ -71,6 +81,9 @@ class CandidateBuilder:
     """Speaker candidates of one document (mentions and pronouns indexed once)."""
 
     def __init__(self, doc: Doc, view: _DocView, mentions: list[Mention]):
+        import numpy
+        from spacy.attrs import SENT_START
+
         self.doc = doc
         self.view = view
         self.mentions = [m for m in mentions if m.label in _LABEL_CODE and not view.in_quote[m.tok_start]]
@@ -84,22 +97,53 @@ class CandidateBuilder:
         self._extra: dict[int, list[tuple[int, int]]] = {}  # paragraph -> pronouns, nominal subjects
         self._static_cache: dict[tuple[int, int], tuple] = {}
         self.person_starts = [m.tok_start for m in self.mentions if m.label == "PERSON"]
-        self._sent: dict[int, int] = {}  # token -> sentence number, filled per paragraph
+        # Sentence number of every token, from the parse's sentence starts (one array pass).
+        self.sent_no = numpy.cumsum(doc.to_array(SENT_START) == 1).tolist() if len(doc) else []
+        self.lexicon = cue_lexicon()
+        # Speakers the rules gave the article's attributions: (token, who) in text order.
+        self.sources: list[tuple[int, str]] = []
+        self.source_count: dict[str, int] = {}
+
+    def key(self, start: int, end: int) -> str:
+        """Who a span names: the mention's canonical name, else its lower-cased words."""
+        mention = self.label_at.get(end - 1)
+        if mention is not None:
+            return mention.canonical
+        return self.doc[start:end].text.lower()
+
+    def note_sources(self, attributions: list[tuple[int, tuple[int, int] | None]]) -> None:
+        """The rules' speaker of each attribution ((first token, speaker span or None), text order)."""
+        for a, span in attributions:
+            if span is not None:
+                who = self.key(*span)
+                self.sources.append((a, who))
+                self.source_count[who] = self.source_count.get(who, 0) + 1
+
+    def _neighbours(self, a: int, b: int) -> tuple[str | None, str | None]:
+        """The rules' speakers of the nearest attributions before and after tokens [a, b) (nearby only)."""
+        view = self.view
+        para = view.para_of[a]
+        before = after = None
+        for start, who in self.sources:
+            if start < a:
+                if para - view.para_of[start] <= _NEIGHBOUR_PARAGRAPHS:
+                    before = who
+            elif start >= b:
+                if view.para_of[start] - para <= _NEIGHBOUR_PARAGRAPHS:
+                    after = who
+                break
+        return before, after
 
     def _paragraph(self, p: int) -> list[tuple[int, int]]:
-        """Pronouns and nominal subjects outside quotes of paragraph p; numbers its sentences."""
+        """Pronouns and nominal subjects outside quotes of paragraph p."""
         found = self._extra.get(p)
         if found is not None:
             return found
         doc, view = self.doc, self.view
         p_start, p_end = view.para_tok[p]
         found = []
-        number = p_start  # sentence numbers only need to differ within a paragraph window
         for token in doc[p_start:p_end]:
             i = token.i
-            if token.is_sent_start:
-                number = i
-            self._sent[i] = number
             if view.in_quote[i] or i in self.label_at:
                 continue
             if token.pos_ == "PRON" and token.lower_ in ("he", "she", "they", "it", "i", "we"):
@@ -110,9 +154,11 @@ class CandidateBuilder:
         return found
 
     def sentence(self, i: int) -> int:
-        if i not in self._sent:
-            self._paragraph(self.view.para_of[i])
-        return self._sent[i]
+        return self.sent_no[i]
+
+    def _label(self, span: tuple[int, int]) -> str | None:
+        mention = self.label_at.get(span[1] - 1)
+        return mention.label if mention is not None else None
 
     def candidates(self, att: Attribution, a: int, b: int, previous: tuple[int, int] | None
                    ) -> list[SpeakerCandidate]:
@@ -131,27 +177,31 @@ class CandidateBuilder:
                 if not (a <= start < b):
                     spans.setdefault((start, end), None)
         rule = (att.speaker_start, att.speaker_end) if att.speaker_start is not None else None
-        if rule is not None:
-            spans.setdefault(rule, self.label_at[rule[1] - 1].label if rule[1] - 1 in self.label_at else None)
         before_quote = sorted((s for s in spans if s[1] <= a), key=lambda s: a - s[1])[:NEAREST_BEFORE]
         after_quote = sorted((s for s in spans if s[0] >= b), key=lambda s: s[0] - b)[:NEAREST_AFTER]
         spans = {s: spans[s] for s in before_quote + after_quote}
         if rule is not None:
-            spans.setdefault(rule, self.label_at[rule[1] - 1].label if rule[1] - 1 in self.label_at else None)
+            spans.setdefault(rule, self._label(rule))
         if previous is not None:
-            spans.setdefault(previous, self.label_at[previous[1] - 1].label
-                             if previous[1] - 1 in self.label_at else None)
+            spans.setdefault(previous, self._label(previous))
         if not spans:
             return []
         cue = att.cue
         sentence = self.sentence
         q_sent = sentence(a)
+        q_last = sentence(b - 1)
         cue_sent = sentence(cue.i) if cue is not None else None
         cue_i = cue.i if cue is not None else -1
+        cue_subject = subject_of(cue) if cue is not None else None
+        cue_subject_i = cue_subject.i if cue_subject is not None else -1
         ordered = sorted(spans)
         before = [s for s in ordered if s[1] <= a]
         rank = {span: len(before) - k for k, span in enumerate(before)}
         person_starts = self.person_starts
+        rule_key = self.key(*rule) if rule is not None else None
+        previous_source, next_source = self._neighbours(a, b)
+        lowers = doc[a:b]
+        first_person = float(any(t.lower_ in _FIRST_PERSON for t in lowers)) if b - a <= 80 else -1.0
         shared = [float(rule is not None), float(_KIND_CODE.get(att.kind, 0)), float(cue is not None),
                   float(cue is not None and cue_i >= b), float(att.continues_previous)]
         out = []
@@ -168,6 +218,8 @@ class CandidateBuilder:
             is_prev = previous is not None and start < previous[1] and end > previous[0]
             between_lo, between_hi = (end, a) if end <= a else (b, start)
             persons_between = sum(1 for p in person_starts if between_lo <= p < between_hi)
+            s_no = sentence(start)
+            who = self.key(start, end)
             out.append(SpeakerCandidate(start, end, [
                 float(is_rule), *shared,
                 static[2], static[3], static[4], static[5],
@@ -175,14 +227,22 @@ class CandidateBuilder:
                 static[6], static[7],
                 float(distance if end <= a else -distance if start >= b else 0),
                 math.log1p(distance), float(end <= a),
-                float(sentence(start) == q_sent),
-                float(cue_sent is not None and sentence(start) == cue_sent),
+                float(s_no == q_sent),
+                float(cue_sent is not None and s_no == cue_sent),
                 float(para - static[8]),
                 float(rank.get((start, end), 0)), float(persons_between), float(is_prev),
                 static[9], static[10], static[11],
                 float(len(spans)),
                 float(abs(cue_i - start)) if cue is not None else -1.0,
                 static[12], float(end - start), float(att.confidence),
+                float(start <= cue_subject_i < end),
+                float(cue is not None and head_head_i == cue_i and static[14]),
+                static[15], static[16], static[17],
+                float(q_sent - s_no if s_no < q_sent else s_no - q_last if s_no > q_last else 0),
+                float(who == previous_source), float(who == next_source),
+                math.log1p(self.source_count.get(who, 0)),
+                float(rule_key is not None and who == rule_key and not is_rule),
+                first_person,
             ]))
         return out
 
@@ -202,11 +262,14 @@ class CandidateBuilder:
         words = [t.lower_ for t in doc[start:end]]
         mention = self.label_at.get(end - 1)
         p = view.para_of[start]
+        cue_seen = self.lexicon.get(governor.lower_)
+        cue_rate = cue_seen[0] / cue_seen[1] if cue_seen and cue_seen[1] >= 3 else 0.0
+        subject = head.dep_ in ("nsubj", "nsubjpass")
         found = (
             head.i, governor.i,
             float(_type_code(doc, start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
             float(any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))),
-            float(head.dep_ in ("nsubj", "nsubjpass")),
+            float(subject),
             float(governor.lower_ in CUE_FORMS and governor.i != head.i),
             float(_DEP_CODE.get(head.dep_, 0)),
             p,
@@ -214,6 +277,11 @@ class CandidateBuilder:
             float(start > 0 and doc[start - 1].lower_ in ("told", "by", "to", "asked", "with")),
             float(start == view.para_tok[p][0] or start == view.body_tok[p]),
             float(head.pos_ == "PROPN"),
+            None,
+            float(head.dep_ in ("dobj", "dative")),
+            cue_rate,
+            float(subject and (governor.lower_ in CUE_FORMS or cue_rate >= 0.2)),
+            float(_PREPOSITION_CODE.get(governor.lower_, 12) if head.dep_ == "pobj" else 0),
         )
         self._static_cache[key] = found
         return found
@@ -224,26 +292,29 @@ def token_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return (span.start, span.end) if span is not None else (0, 0)
 
 
-def choose_speakers(doc: Doc, view: _DocView, mentions: list[Mention], attributions: list[Attribution],
-                    model, margin: float) -> int:
-    """Move attributions to the model's speaker where it beats the rule's by ``margin``.
+def speaker_groups(doc: Doc, view: _DocView, mentions: list[Mention], attributions: list[Attribution]
+                   ) -> list[tuple[Attribution, list[SpeakerCandidate]]]:
+    """The attributions the model may re-rank, each with its candidates (text order).
 
-    All candidates of the document are scored in one model call (the "previous speaker" of
-    each attribution is therefore the rules' one). Returns how many changed speaker.
+    What ``choose_speakers`` scores and what ``bench/train_models.py`` trains on. A cue-less
+    quote that continues the previous speaker (news convention: nobody else named since) is
+    left to the rules. A cue-less quote that does not gets the rules' fallback, the person
+    the previous paragraph is about, as its speaker span.
     """
     if not attributions or view is None:
-        return 0
+        return []
     builder = CandidateBuilder(doc, view, mentions)
+    ranges = [token_range(doc, att.start, att.end) for att in attributions]
+    builder.note_sources([(a, (att.speaker_start, att.speaker_end) if att.speaker_start is not None else None)
+                          for att, (a, _) in zip(attributions, ranges)])
     previous: tuple[int, int] | None = None  # the rules' previous speaker span
-    previous_end = 0  # token end of the last direct quote
+    previous_end = 0  # token end of the last quote of its speaker's words
+    quoted: str | None = None  # who that quote's speaker is
     groups: list[tuple[Attribution, list[SpeakerCandidate]]] = []
-    for att in attributions:
-        a, b = token_range(doc, att.start, att.end)
+    for att, (a, b) in zip(attributions, ranges):
         if b <= a:
             continue
-        continues = att.continues_previous and previous is not None and _continues(builder, previous_end, a)
-        # News convention: a quotation paragraph with no cue goes on with the previous speaker
-        # when nobody else was named since; the rules keep that case.
+        continues = att.continues_previous and previous is not None and _continues(builder, previous_end, quoted, a)
         if not continues:
             if att.speaker_start is None:
                 # The resolver's fallback for a cue-less quote is the person the previous
@@ -257,8 +328,22 @@ def choose_speakers(doc: Doc, view: _DocView, mentions: list[Mention], attributi
                 groups.append((att, candidates))
         if att.speaker_start is not None:
             previous = (att.speaker_start, att.speaker_end)
-        if att.kind == "direct":
+        if quotes_speaker(att) and not continues:
             previous_end = b
+            quoted = builder.key(*previous) if att.speaker_start is not None else None
+        elif continues:
+            previous_end = b
+    return groups
+
+
+def choose_speakers(doc: Doc, view: _DocView, mentions: list[Mention], attributions: list[Attribution],
+                    model, margin: float) -> int:
+    """Move attributions to the model's speaker where it beats the rule's by ``margin``.
+
+    All candidates of the document are scored in one model call (the "previous speaker" of
+    each attribution is therefore the rules' one). Returns how many changed speaker.
+    """
+    groups = speaker_groups(doc, view, mentions, attributions)
     if not groups:
         return 0
     scores = model.scores([c.features for _, candidates in groups for c in candidates])
@@ -293,9 +378,17 @@ def _previous_paragraph_subject(builder: CandidateBuilder, a: int) -> tuple[int,
     return found
 
 
-def _continues(builder: CandidateBuilder, previous_end: int, a: int) -> bool:
-    """The rules' continuation test: at most two paragraphs on, no person named outside quotes between."""
+def _continues(builder: CandidateBuilder, previous_end: int, quoted: str | None, a: int) -> bool:
+    """The resolver's continuation test (``SpeakerResolver._continuation``): always within the
+    paragraph of the previous quote; up to two paragraphs on when no other person is named
+    outside quotes in the paragraphs between."""
     view = builder.view
-    if previous_end <= 0 or view.para_of[a] - view.para_of[previous_end - 1] > 2:
+    if previous_end <= 0:
         return False
-    return not any(previous_end <= m.tok_start < a for m in builder.mentions if m.label == "PERSON")
+    here, there = view.para_of[a], view.para_of[previous_end - 1]
+    if here == there:
+        return True
+    if here - there > 2:
+        return False
+    lo = view.para_tok[there + 1][0]
+    return not any(lo <= m.tok_start < a and m.canonical != quoted for m in builder.mentions if m.label == "PERSON")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, surname_forms
-from transforms.leaders import _FORMER, Gazetteer, Role, _match_role
-from transforms.quotes import Attribution, QuoteSpan
+from transforms.leaders import _FORMER, Gazetteer, Role, _match_role, role_head
+from transforms.quotes import Attribution, QuoteSpan, quotes_speaker
 
 _MALE = frozenset("he him his himself".split())
 _FEMALE = frozenset("she her hers herself".split())
@@ -54,6 +54,7 @@ police embassy court union association corporation institute foundation board re
 airline club team network broadcaster newspaper service station hospital university school
 federation league alliance coalition cabinet parliament secretariat fund watchdog movement
 """.split())
+_INDEFINITE = frozenset("a an one another some several many any".split())
 _ORG_LABELS = frozenset(("ORG", "GPE", "NORP", "FAC"))
 # Heads that stand for whichever organisation the article is about ("the company said").
 _GENERIC_ORG_NOUNS = frozenset("company firm corporation group organisation organization carrier airline "
@@ -131,6 +132,18 @@ class SpeakerResolver:
                 best = m
         return best
 
+    def _named_head(self, span) -> Mention | None:
+        """The mention that is the speaker span's head. A name that only modifies the head
+        ("Grayson's spokeswoman", "the U.S. media", "Clinton's campaign", "Sirius XM Vice
+        President") is not who spoke: the span is then a description."""
+        mention = self._mention_in(span.start_char, span.end_char)
+        if mention is None:
+            return None
+        head = span.root
+        if head.is_punct or head.is_space:
+            return mention
+        return mention if mention.tok_start <= head.i < mention.tok_end else None
+
     def _pronoun(self, pronoun: str, before: int) -> str | None:
         wanted = "m" if pronoun in _MALE else "f"
         k = bisect.bisect_left(self.person_starts, before) - 1
@@ -157,12 +170,12 @@ class SpeakerResolver:
         if found is None or any(w in _FORMER for w in words):
             return None  # "the former president" is not the article's president
         role = found[0]
-        head = role.split()[-1]
+        head = role_head(role)
         k = bisect.bisect_left(self.person_starts, before) - 1
         while k >= 0:
             name = self.persons[k].canonical
             known = self.roles.get(name)
-            if known and (known.role == role or known.role.split()[-1] == head):
+            if known and (known.role == role or role_head(known.role) == head):
                 return name
             k -= 1
         for entry in self.gazetteer.holders(role, self.day):
@@ -192,25 +205,30 @@ class SpeakerResolver:
                 return full
         return name
 
-    def _organisation(self, head: str | None, before: int) -> str | None:
-        """"the ministry" / "the company" / "it": the organisation named last before the quote
-        (within three paragraphs): one whose name holds the head noun ("the ministry" ->
-        "Ministry of Defence"); a generic head ("the company", "it") takes the last one named."""
+    def _organisation(self, head: str | None, before: int, modifiers: tuple[str, ...] = ()) -> str | None:
+        """"the ministry" / "the company" / "it": an organisation named in the three paragraphs
+        before the quote. One whose name holds the head noun and the description's modifiers
+        ("the ministry" -> "Ministry of Defence"; "the terrorist group" is not "SITE Intelligence
+        Group"). A generic head ("the company") or "it" only goes to an organisation the article
+        was talking about: the last one that spoke or was the subject of a sentence; a mere
+        mention in passing ("telling Fox 35") is no referent, and the description stays as written."""
         k = bisect.bisect_left(self.org_starts, before) - 1
         window_start = self.paragraph_starts[max(0, self._paragraph(before) - 3)]
-        fallback = None
+        salient = None
         while k >= 0 and self.orgs[k].start >= window_start:
             m = self.orgs[k]
-            if head is not None and head in m.text.lower():
+            name = m.text.lower()
+            if head is not None and head in name and all(w in name for w in modifiers):
                 return m.canonical
-            fallback = fallback or m
+            if salient is None and m.is_subject:
+                salient = m
             k -= 1
-        if head is not None and head not in _GENERIC_ORG_NOUNS:
+        if modifiers or head is not None and head not in _GENERIC_ORG_NOUNS:
             return None
-        if head is None and self.last is not None and self.last_kind == ORGANISATION and (
-                fallback is None or self.last[0] > fallback.start):
+        if self.last is not None and self.last_kind == ORGANISATION and self.last[0] >= window_start and (
+                salient is None or self.last[0] > salient.start):
             return self.last[1]
-        return fallback.canonical if fallback else None
+        return salient.canonical if salient else None
 
     def resolve(self, att: Attribution) -> ResolvedSpeaker:
         doc = self.doc
@@ -219,7 +237,7 @@ class SpeakerResolver:
         span = doc[att.speaker_start:att.speaker_end]
         start, end, text = span.start_char, span.end_char, span.text
         before = min(start, att.start)
-        mention = self._mention_in(start, end)
+        mention = self._named_head(span)
         words = [t.lower_ for t in span if t.lower_ not in _DETERMINERS and not t.is_punct]
         name, confidence, kind = None, att.confidence, None
         if mention is not None:
@@ -234,11 +252,18 @@ class SpeakerResolver:
             confidence *= 0.8
             kind = ORGANISATION if name else None
         elif words and _match_role(words) is not None:
-            name = self._role_holder([w for w in words if w not in ("'s", "\u2019s")], before)
+            # "Grayson's spokeswoman" is whoever speaks for Grayson: the description stays as written.
+            possessed = any(t.dep_ == "poss" and t.head.i == span.root.i and t.lower_ not in _DETERMINERS
+                            for t in span)
+            name = None if possessed else self._role_holder(
+                [w for w in words if w not in ("'s", "\u2019s")], before)
             confidence *= 0.9
             kind = PERSON
         elif words and words[-1] in ORG_NOUNS and span[-1].pos_ == "NOUN":
-            name = self._organisation(words[-1], before)
+            # "a group", "one research firm": an indefinite description names no one in particular.
+            definite = span[0].lower_ not in _INDEFINITE
+            modifiers = tuple(t.lower_ for t in span if t.dep_ in ("amod", "compound") and t.i != span.root.i)
+            name = self._organisation(words[-1], before, modifiers) if definite else None
             confidence *= 0.85
             kind = ORGANISATION
         elif span[-1].pos_ == "PROPN":
@@ -247,7 +272,7 @@ class SpeakerResolver:
         if name is not None and (mention is None or kind is not None):
             self.last = (start, name, (text, start, end))
             self.last_kind = kind or PERSON  # an unrecognised name is most often a person
-        if att.kind == "direct":
+        if quotes_speaker(att):
             self.last_direct = (att.end, name, (text, start, end))
             self.last_direct_kind = kind
         return ResolvedSpeaker(text, name, start, end, confidence, kind)
