@@ -16,9 +16,11 @@
   content matches a gold Content by (b). The threshold is the lowest that keeps the
   held-out all-attribution precision (definition b) at or above 0.92.
 * **Speaker model** (``speaker_model``): one row per speaker candidate of every
-  attribution that matches a gold attribution with a Source
-  (``transforms.speaker_model``); label = the candidate overlaps the gold Source. The
-  switching margin is chosen by definition (b) speaker accuracy on the held-out articles.
+  attribution the model re-ranks at run time (``transforms.speaker_model.speaker_groups``)
+  that matches a gold attribution with a Source; label = the candidate overlaps the gold
+  Source. The switching margin is chosen by definition (b) speaker accuracy on the held-out
+  articles.
+* Held-out scores are of the default extraction (``nlp.reported_speech: sources``).
 * Writes ``<name>.txt`` (LightGBM text model) and ``<name>.json`` (card: version,
   features, threshold, parameters, held-out numbers) to ``--out``.
 """
@@ -47,9 +49,9 @@ from transforms import reported_model  # noqa: E402
 from transforms.quote_model import QUOTE_FEATURES, quote_candidates  # noqa: E402
 from transforms.reported_model import REPORTED_FEATURES, reported_candidates  # noqa: E402
 from transforms.quotes import find_attributions_and_rest, paragraph_bounds  # noqa: E402
-from transforms.speaker_model import SPEAKER_FEATURES, CandidateBuilder, token_range  # noqa: E402
+from transforms.speaker_model import SPEAKER_FEATURES, speaker_groups  # noqa: E402
 
-VERSION = 1
+VERSION = 2
 SEED = 17
 # Small models on purpose: a few hundred kilobytes at most, microseconds per candidate.
 PARAMS = [
@@ -162,6 +164,9 @@ def reported_rows(golds, docs, quote_model: Model):
 
 
 def speaker_rows(golds, docs, quote_model: Model, reported: Model | None = None):
+    """Rows of the candidates ``choose_speakers`` scores at run time (``speaker_groups``), for
+    every attribution that matches a gold attribution with a Source; label = the candidate
+    overlaps that Source."""
     models = ExtractionModels(quote=quote_model, reported=reported)
     out = []
     for gold, doc in zip(golds, docs):
@@ -170,25 +175,16 @@ def speaker_rows(golds, docs, quote_model: Model, reported: Model | None = None)
         mentions = find_mentions(doc)
         attributions, rest = find_attributions_and_rest(doc, paragraphs, text)
         attributions = models.apply(doc, text, mentions, attributions, rest)
-        if rest.view is None:
-            continue
-        builder = CandidateBuilder(doc, rest.view, mentions)
-        previous = None
-        for att in attributions:
-            a, b = token_range(doc, att.start, att.end)
-            if b <= a:
-                continue
+        for att, candidates in speaker_groups(doc, rest.view, mentions, attributions):
             matches = [(_matches_b((att.start, att.end), g.content), k) for k, g in enumerate(gold.attributions)]
             amount, k = max(matches, default=(0, -1))
-            if amount > 0 and gold.attributions[k].source:
-                source = gold.attributions[k].source
-                candidates = builder.candidates(att, a, b, previous)
-                labels = [any(doc[c.start].idx < e and doc[c.end - 1].idx + len(doc[c.end - 1]) > s
-                              for s, e in source) for c in candidates]
-                if any(labels):
-                    out.extend((is_holdout(gold.name), c.features, y) for c, y in zip(candidates, labels))
-            if att.speaker_start is not None:
-                previous = (att.speaker_start, att.speaker_end)
+            if amount <= 0 or not gold.attributions[k].source:
+                continue
+            source = gold.attributions[k].source
+            labels = [any(doc[c.start].idx < e and doc[c.end - 1].idx + len(doc[c.end - 1]) > s
+                          for s, e in source) for c in candidates]
+            if any(labels):
+                out.extend((is_holdout(gold.name), c.features, y) for c, y in zip(candidates, labels))
     return out
 
 

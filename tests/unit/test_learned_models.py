@@ -54,3 +54,30 @@ def test_the_reported_model_adds_attributions_beyond_speech_verbs(nlp):
     on = _quotes(nlp, text, ExtractionModels.default())
     assert len(on) > len(off)
     assert any("voters are tired of the race" in q.text for q in on)
+
+
+@pytest.mark.parametrize("text, words, rules, model", [
+    # the writer of "wrote", not the subject of the clause the quote sits in
+    ("Since the vote, Carver wrote that Dunmore and other party officials have made \u201cnumerous requests\u201d "
+     "to withdraw the motion.", "numerous requests", "Dunmore", "Carver"),
+    # 'X said ... and said, "..."': the cue's subject, not the rules' nearest noun phrase
+    ("The mayor defended the police unit on Monday.\n\nHalvorsen said the move was made by the police "
+     "commissioner and said, \u201cWho are you going to trust on security?\u201d", "Who are you going to trust",
+     "the move", "Halvorsen"),
+    # a subject inside the quote's lead-in clause is not the speaker
+    ("In a radio interview, Senator Lena Marsh said that once the Senate goes on recess, \u201cI intend to do "
+     "as much as I can, wherever I can be helpful.\u201d", "I intend to do", "the Senate", "Lena Marsh"),
+    # "according to X, ... had 'excellent' results": X, not the clause's subject
+    ("According to his longtime physician, the businessman had \u201castonishingly excellent\u201d results in "
+     "his latest exam.", "astonishingly excellent\u201d results", "the businessman", "his longtime physician"),
+])
+def test_the_speaker_model_moves_what_the_rules_get_wrong(nlp, text, words, rules, model):
+    shipped = ExtractionModels.default()
+    without = ExtractionModels(quote=shipped.quote, reported=shipped.reported)
+
+    def speaker(models):
+        [q] = [q for q in _quotes(nlp, text, models) if q.text.startswith(("\u201c" + words, words))]
+        return q.speaker
+
+    assert speaker(without) == rules
+    assert speaker(shipped) == model
