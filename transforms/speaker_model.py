@@ -49,7 +49,7 @@ SPEAKER_FEATURES = (
     # who the cue and the article's other attributions point at (parse path, coreference)
     "subject_of_cue", "object_of_cue", "governor_cue_rate", "speech_subject", "preposition",
     "sentences_between", "speaker_of_previous", "speaker_of_next", "source_count_log",
-    "same_as_rule_speaker", "quote_first_person",
+    "same_as_rule_speaker", "quote_first_person", "cue_rate", "subject_above_cue",
 )
 
 
@@ -194,6 +194,8 @@ class CandidateBuilder:
         cue_i = cue.i if cue is not None else -1
         cue_subject = subject_of(cue) if cue is not None else None
         cue_subject_i = cue_subject.i if cue_subject is not None else -1
+        cue_seen = self.lexicon.get(cue.lower_) if cue is not None else None
+        cue_rate = cue_seen[0] / cue_seen[1] if cue_seen and cue_seen[1] >= 3 else (-1.0 if cue is None else 0.0)
         ordered = sorted(spans)
         before = [s for s in ordered if s[1] <= a]
         rank = {span: len(before) - k for k, span in enumerate(before)}
@@ -242,7 +244,11 @@ class CandidateBuilder:
                 float(who == previous_source), float(who == next_source),
                 math.log1p(self.source_count.get(who, 0)),
                 float(rule_key is not None and who == rule_key and not is_rule),
-                first_person,
+                first_person, cue_rate,
+                # "Republicans say that [her use of a server involving ...]": the subject of a verb
+                # the cue hangs under (a reported-speech cue inside someone else's statement)
+                float(cue is not None and static[5] and head_head_i != cue_i
+                      and doc[head_head_i].is_ancestor(cue)),
             ]))
         return out
 
