@@ -79,15 +79,20 @@ COLUMNS: dict[str, dict[str, str]] = {
                       "`start`, see docs/operations.md, Upgrade)",
         "end_char": "end character offset of the quote in `articles.text`, exclusive (formerly `end`)",
         "text": "the quoted or reported words, `articles.text[start_char:end_char]`",
-        "kind": "`direct` (in quote marks), `mixed` (partly quoted: a reported clause holding a quote, or a "
-                "partial quote such as `called the attack \"cowardly\"`, whose text is then the quoted words) or "
-                "`indirect` (reported speech, incl. `according to X`, `X's claim that ...`, `polls show ...`)",
+        "kind": "`direct` (in quote marks), `mixed` (partly quoted: a reported clause holding a "
+                "quote, or a partial quote such as `called the attack \"cowardly\"`, whose text is then"
+                " the quoted words) or `indirect` (reported speech, incl. `according to X`, `X's "
+                "claim that ...`, `polls show ...`; by default only when someone other than the "
+                "writer is its source: `nlp.reported_speech`, docs/operations.md)",
         "cue": "the speech verb or cue (`said`, `added`, `wrote`, `according to`, ...)",
         "speaker": "the speaker as written (`he`, `the Supreme Leader`, `Khamenei`)",
         "speaker_start": "character offset of that speaker mention in `articles.text`, or null",
         "speaker_end": "end character offset of that speaker mention, exclusive, or null",
-        "speaker_name": "the speaker resolved to a named person of the article (pronouns and titles resolved), "
-                        "or null",
+        "speaker_name": "the speaker resolved to a named person or organisation of the article "
+                        "(pronouns, titles and descriptions such as `the governor` or `the company` "
+                        "resolved when the article names whom they refer to), or null: then `speaker`"
+                        " as written is the answer (`a senior aide`, `Grayson's spokeswoman`, `the "
+                        "company` of an organisation the article only mentions in passing)",
         "speaker_role": "the speaker's role from the article or the leaders gazetteer (`president`, "
                         "`supreme leader`, `foreign minister`, ...)",
         "speaker_country": "the country of that role, or the international body for its heads (`International "
