@@ -96,8 +96,11 @@ def test_the_beam_wrapper_applies_the_policy():
         items = p | beam.Create([item])
         default = items | "Default" >> ExtractQuotesAndEntities(batch_size=8)
         everything = items | "All" >> ExtractQuotesAndEntities(batch_size=8, reported_speech="all")
-        assert_that(default.done | "D" >> beam.Map(lambda d: "i" in speakers(d)), equal_to([False]), label="d")
-        assert_that(everything.done | "A" >> beam.Map(lambda d: "i" in speakers(d)), equal_to([True]), label="a")
+        # outputs: "done" holds one list of articles per NLP batch
+        assert_that(default["done"] | "D" >> beam.FlatMap(lambda batch: ["i" in speakers(d) for d in batch]),
+                    equal_to([False]), label="d")
+        assert_that(everything["done"] | "A" >> beam.FlatMap(lambda batch: ["i" in speakers(d) for d in batch]),
+                    equal_to([True]), label="a")
     with pytest.raises(ValueError):
         ExtractQuotesAndEntities(reported_speech="writers")
 
