@@ -1,6 +1,6 @@
 """The continuous loop's own logic (pipeline/continuous.py): when it runs a micro-batch, how it
 caps one, how it waits, backs off and stops. The real Kafka / S3 path is in
-tests/integration/test_continuous.py."""
+tests/integration/test_continuous_mode.py."""
 import threading
 
 import pytest
