@@ -2,8 +2,8 @@
 
 `register` runs inside a run, after its manifest and before its offsets are committed
 (pipeline/run.py): it registers every committed run the tables do not hold yet. `compact` is
-the maintenance command; it takes the run lock, so it never commits at the same time as a run of
-this host. With `iceberg.catalog: none` neither is called.
+the maintenance command; it takes the run lock and the consumer group's run claim on S3, so it
+never commits at the same time as a run, of this host or another. With `iceberg.catalog: none` neither is called.
 """
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ def register(config: Config, ss: s3.S3Settings) -> dict[str, int] | None:
 def compact(config: Config, names: list[str] | None, older_than: timedelta, dry_run: bool = False):
     from connectors.iceberg_catalog import Catalog
     from connectors.iceberg_compact import compact as compact_tables
+    from connectors.kafka_source import KafkaSettings
+    from connectors.run_claim import RunClaim
     from pipeline.run import RunLock
 
     if not config.iceberg.enabled:
@@ -49,11 +51,20 @@ def compact(config: Config, names: list[str] | None, older_than: timedelta, dry_
                           "tables; set iceberg.catalog to sql, rest or glue")
     ss = s3.S3Settings.from_config(config.s3)
     retention = timedelta(hours=config.iceberg.snapshot_retention_hours)
-    with RunLock(config.pipeline.lock_path):
+    with RunLock(config.pipeline.lock_path) as lock:
         s3.check_reachable(ss)
-        with Catalog(config.iceberg, ss, writer=True) as catalog:
-            return compact_tables(catalog, ss, tuple(names or run_ledger.ALL_TABLES), older_than, retention,
-                                  dry_run=dry_run)
+        # The consumer group's S3 claim too, like a run: a run of another host then waits (ClaimHeld,
+        # exit 5) instead of registering into tables whose files are being replaced.
+        claim = RunClaim(ss, KafkaSettings.from_config(config.kafka).group_id,
+                         config.pipeline.claim_lease_seconds)
+        claim.acquire(successor_of=lock.previous_claim)
+        lock.note_claim(claim.body.token)
+        try:
+            with Catalog(config.iceberg, ss, writer=True) as catalog:
+                return compact_tables(catalog, ss, tuple(names or run_ledger.ALL_TABLES), older_than,
+                                      retention, dry_run=dry_run)
+        finally:
+            claim.release()
 
 
 def metadata_locations(config: Config, ss: s3.S3Settings) -> dict[str, str | None]:

@@ -417,3 +417,29 @@ def test_without_a_catalog_nothing_iceberg_happens(stack_config, tmp_path):
     ss = s3.S3Settings.from_config(cfg.s3)
     assert s3.list_keys(ss, ss.key("_iceberg") + "/") == []
     assert not list(tmp_path.glob("*.sqlite3")) and not os.path.exists("newsbeam-iceberg.sqlite3")
+
+
+def test_compact_waits_for_a_run_of_another_host_holding_the_groups_claim(cfg, tmp_path):
+    from connectors.errors import ClaimHeld
+    from connectors.run_claim import RunClaim
+    from pipeline.iceberg import compact as compact_command
+
+    produce(cfg, [_article(i) for i in range(2)])
+    execute(cfg)
+    ss = s3.S3Settings.from_config(cfg.s3)
+    group = KafkaSettings.from_config(cfg.kafka).group_id
+    # a run of another host: it holds the claim on S3 but not this host's lock file
+    other = RunClaim(ss, group, lease_seconds=300)
+    other.acquire()
+    try:
+        with pytest.raises(ClaimHeld) as held:
+            compact_command(cfg, None, timedelta(days=1))
+        assert held.value.exit_code == 5 and other.body.token != ""
+        assert str(other.body.pid) in str(held.value)
+    finally:
+        other.release()
+    # released: compact takes the claim, works, and releases it again for the next run
+    done = compact_command(cfg, None, timedelta(days=1))
+    assert {r.table for r in done} == set(run_ledger.ALL_TABLES)
+    produce(cfg, [_article(5)])
+    assert execute(cfg).status == "written"
