@@ -155,8 +155,15 @@ def test_sigkill_mid_write_then_rerun_gives_every_item_once(cfg, tmp_path):
            # takes its S3 claim over without waiting for the lease
            "NEWSBEAM_PIPELINE__LOCK_PATH": cfg.pipeline.lock_path}
     ss = s3.S3Settings.from_config(cfg.s3)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config",
-                             "deploy/local/newsbeam.local.yaml", "run"], env=env,
+    # The kill lands while files are being written, or at the latest right before the manifest:
+    # the child's manifest write never returns, so a fast run cannot finish before the kill.
+    child = ("import sys, time\n"
+             "from connectors import run_ledger\n"
+             "run_ledger.write_manifest = lambda *a, **k: time.sleep(3600)\n"
+             "from pipeline.cli import main\n"
+             "sys.exit(main(['--config', 'deploy/local/newsbeam.local.yaml', 'run']))\n")
+    env["NEWSBEAM_PIPELINE__MAX_RECORDS_PER_RUN"] = "null"  # in this process, not a fresh one
+    proc = subprocess.Popen([sys.executable, "-c", child], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     try:
