@@ -112,7 +112,9 @@ def _env(cfg, tmp_path, **extra) -> dict:
             "NEWSBEAM_KAFKA__TOPIC": cfg.kafka.topic, "NEWSBEAM_KAFKA__GROUP_ID": cfg.kafka.group_id,
             "NEWSBEAM_S3__PREFIX": cfg.s3.prefix, "NEWSBEAM_S3__ENDPOINT_URL": cfg.s3.endpoint_url,
             "NEWSBEAM_PIPELINE__NLP_ENABLED": "false",
-            "NEWSBEAM_PIPELINE__LOCK_PATH": str(tmp_path / "lock"),
+            # the lock file of the runs this test makes in process: after a killed child, the next
+            # run takes the lock, knows the child ended and takes its S3 claim over at once
+            "NEWSBEAM_PIPELINE__LOCK_PATH": cfg.pipeline.lock_path,
             "NEWSBEAM_ICEBERG__CATALOG": "sql",
             "NEWSBEAM_ICEBERG__SQLITE_PATH": cfg.iceberg.sqlite_path, **extra}
 
