@@ -32,6 +32,10 @@ MIN_SEEN = 20
 _COMPLEMENT_ORDER = ("ccomp", "xcomp", "dobj", "prep", "attr", "oprd")
 _COMPLEMENT_CODE = {dep: k + 1 for k, dep in enumerate(_COMPLEMENT_ORDER)}
 _PREPS = frozenset("about on of for against to over with that as".split())
+# One prepositional phrase is the content, the most topical one: "spoke to reporters on Tuesday
+# about hospitals" says something about hospitals, never "reporters on Tuesday about hospitals";
+# "to" names whom it was said to, so it is the content only when nothing else is there.
+_PREP_RANK = {p: k for k, p in enumerate("about on over against of for with that as to".split())}
 _VERB_DEP = {"ROOT": 1, "ccomp": 2, "conj": 3, "advcl": 4, "relcl": 5, "xcomp": 6, "acl": 7, "pcomp": 8}
 _MODALS = frozenset("will would could should may might must can".split())
 _PERSONAL = frozenset("he she they i we you".split())
@@ -105,6 +109,8 @@ def _complement(token: Token) -> tuple[str, list[Token]] | None:
     children = list(token.children)
     for dep in _COMPLEMENT_ORDER if token.pos_ != "NOUN" else ():
         chosen = [c for c in children if c.dep_ == dep and (dep != "prep" or c.lower_ in _PREPS)]
+        if chosen and dep == "prep":
+            chosen = [min(chosen, key=lambda c: (_PREP_RANK[c.lower_], c.i))]
         if chosen:
             return dep, chosen
     if token.pos_ == "NOUN":

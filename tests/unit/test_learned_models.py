@@ -56,6 +56,17 @@ def test_the_reported_model_adds_attributions_beyond_speech_verbs(nlp):
     assert any("voters are tired of the race" in q.text for q in on)
 
 
+@pytest.mark.parametrize("text", [
+    "President Emmanuel Macron of France spoke to reporters on Tuesday about hospitals.",
+    "The minister talked with farmers in Lyon about the drought on Monday.",
+])
+def test_whom_and_when_someone_spoke_is_no_statement(nlp, text):
+    # Several prepositional phrases on a speech verb: at most the topical one can be content,
+    # never a span running from the addressee ("reporters ...") over the date to the topic.
+    quotes = _quotes(nlp, text, ExtractionModels.default())
+    assert not any(q.text.split()[0] in ("reporters", "farmers") for q in quotes), [q.text for q in quotes]
+
+
 @pytest.mark.parametrize("text, words, rules, model", [
     # the writer of "wrote", not the subject of the clause the quote sits in
     ("Since the vote, Carver wrote that Dunmore and other party officials have made \u201cnumerous requests\u201d "
