@@ -177,3 +177,9 @@ def committed_rows(config: Config, table: str) -> list[dict]:
         if f.run in done:
             rows.extend(pq.read_table(f"{ss.bucket}/{f.key}", filesystem=fs).to_pylist())
     return rows
+
+
+def commit_run(ss: s3.S3Settings, run_id: str) -> None:
+    """A bare manifest for files a test wrote itself under ``run_id``: readers see committed runs only."""
+    run_ledger.write_manifest(ss, run_ledger.RunManifest(run_id=run_id, group_id="test-writer",
+                                                         finished_at="2025-01-28T12:00:00Z"))

@@ -6,18 +6,13 @@ import datetime as dt
 import pyarrow.parquet as pq
 
 from connectors import duckdb_s3, run_ledger, s3, tables
-
-
-def _commit(ss: s3.S3Settings, run_id: str) -> None:
-    """The run's manifest: the views read files of committed runs only."""
-    run_ledger.write_manifest(ss, run_ledger.RunManifest(run_id=run_id, group_id="views-test",
-                                                         finished_at="2025-01-28T12:00:00Z"))
+from stackutil import commit_run
 
 
 def _put(ss: s3.S3Settings, table: str, day: str, rows: list[dict], shard: int = 0) -> None:
     key = run_ledger.file_key(ss, table, day, "0123456789abcdef", shard)
     pq.write_table(tables.to_arrow(table, rows), f"{ss.bucket}/{key}", filesystem=s3.filesystem(ss))
-    _commit(ss, "0123456789abcdef")
+    commit_run(ss, "0123456789abcdef")
 
 
 def test_min_and_max_of_dt_over_a_single_file(stack_config):
@@ -62,7 +57,7 @@ def test_quotes_written_before_the_offset_rename_read_as_start_char(stack_config
                     "fetched_at": pa.array([dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)], tables.TS)})
     key = run_ledger.file_key(ss, "quotes", "2025-01-01", "fedcba9876543210", 0)
     pq.write_table(old, f"{ss.bucket}/{key}", filesystem=s3.filesystem(ss))
-    _commit(ss, "fedcba9876543210")
+    commit_run(ss, "fedcba9876543210")
     con, _ = duckdb_s3.connect_with_views(ss, ["quotes"])
     assert con.execute("SELECT item_id, start_char, end_char FROM quotes").fetchall() == [("old", 1, 5)]
 

@@ -15,7 +15,7 @@ import pytest
 
 from connectors import run_ledger, s3, tables
 from connectors.errors import QueryError, S3AccessDenied, S3BucketMissing, S3Unavailable
-from stackutil import OutageProxy
+from stackutil import OutageProxy, commit_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +40,7 @@ def _put_quotes(ss: s3.S3Settings) -> None:
             for item, text in TRICKY]
     key = run_ledger.file_key(ss, "quotes", "2025-01-28", "0123456789abcdef", 0)
     pq.write_table(tables.to_arrow("quotes", rows), f"{ss.bucket}/{key}", filesystem=s3.filesystem(ss))
+    commit_run(ss, "0123456789abcdef")
 
 
 def _env(config, **override) -> dict:
