@@ -138,7 +138,7 @@ def _mutations():
 def _mutate(record: dict, name: str, value) -> dict:
     out = dict(record)
     if name.startswith("-"):
-        del out[name[1:]]
+        out.pop(name[1:], None)  # an optional field (reject_reason) is already absent
     elif name.startswith("+"):
         out[name[1:]] = value
     else:
