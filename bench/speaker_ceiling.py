@@ -84,11 +84,11 @@ def scored(gold, quotes, direct_only: bool):
     for q in quotes:
         if direct_only and not holds_double_mark(q.text):
             continue
-        matched = [(a, k) for a, k in ((_matches_b((q.start, q.end), g.content), k) for k, g in enumerate(golds))
+        matched = [(a, k) for a, k in ((_matches_b((q.start_char, q.end_char), g.content), k) for k, g in enumerate(golds))
                    if a > 0]
         if not matched:
             continue
-        length = q.end - q.start
+        length = q.end_char - q.start_char
         _, k = max((a / (length + _length(golds[j].content) - a), j) for a, j in matched)
         source = " ".join(gold.text[s:e] for s, e in golds[k].source)
         if golds[k].source and not _is_bare_pronoun(source):
@@ -114,7 +114,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", default="heldout", choices=("heldout", "dev"))
     parser.add_argument("--cache", type=Path, help="parsed PolNeAR train (bench/train_models.py --cache)")
-    parser.add_argument("--list", action="store_true", help="print every direct-quote speaker error")
+    parser.add_argument("--list", nargs="?", const="direct", choices=("direct", "all"),
+                        help="print every speaker error of the direct quotes (default) or of all attributions")
     args = parser.parse_args()
     if args.split == "heldout":
         golds, docs = parsed_train(args.cache)
@@ -138,14 +139,14 @@ def main() -> int:
                 count["right"] += right
                 wanted = content_words(source)
                 in_set = any(any(s < ge and e > gs for gs, ge in g.source) or content_words(who) & wanted
-                             for s, e, who in candidates.get((q.start, q.end), []))
+                             for s, e, who in candidates.get((q.start_char, q.end_char), []))
                 count["oracle"] += right or in_set
                 if not right:
                     span_is_source = q.speaker_start is not None and any(
                         q.speaker_start < ge and q.speaker_end > gs for gs, ge in g.source)
                     kind = error_kind(source, q.speaker, q.speaker_name, span_is_source)
                     count[kind] += 1
-                    if name == "direct":
+                    if name == args.list:
                         listed.append((kind, q.speaker, q.speaker_name, source, q.text))
     print(f"PolNeAR {args.split}: {len(pairs)} articles, definition (b), default extraction")
     for name, count in totals.items():
