@@ -51,7 +51,7 @@ from transforms.reported_model import REPORTED_FEATURES, reported_candidates  # 
 from transforms.quotes import find_attributions_and_rest, paragraph_bounds  # noqa: E402
 from transforms.speaker_model import SPEAKER_FEATURES, speaker_groups  # noqa: E402
 
-VERSION = 2
+VERSION = 3
 SEED = 17
 # Small models on purpose: a few hundred kilobytes at most, microseconds per candidate.
 PARAMS = [

@@ -50,6 +50,9 @@ SPEAKER_FEATURES = (
     "subject_of_cue", "object_of_cue", "governor_cue_rate", "speech_subject", "preposition",
     "sentences_between", "speaker_of_previous", "speaker_of_next", "source_count_log",
     "same_as_rule_speaker", "quote_first_person", "cue_rate", "subject_above_cue",
+    # a statement inside another one's content ("Trump said [Obama wants to admit 250,000
+    # Syrians]"): PolNeAR's Source is then most often the enclosing statement's speaker
+    "enclosed", "is_encloser_speaker",
 )
 
 
@@ -160,9 +163,10 @@ class CandidateBuilder:
         mention = self.label_at.get(span[1] - 1)
         return mention.label if mention is not None else None
 
-    def candidates(self, att: Attribution, a: int, b: int, previous: tuple[int, int] | None
-                   ) -> list[SpeakerCandidate]:
-        """Candidates for the attribution covering tokens [a, b) (``previous``: last speaker span)."""
+    def candidates(self, att: Attribution, a: int, b: int, previous: tuple[int, int] | None,
+                   encloser: tuple[int, int] | None = None) -> list[SpeakerCandidate]:
+        """Candidates for the attribution covering tokens [a, b) (``previous``: last speaker span;
+        ``encloser``: the speaker span of the statement whose content holds this one, if any)."""
         doc, view = self.doc, self.view
         para = view.para_of[a]
         lo = view.para_tok[max(0, para - _WINDOW_PARAGRAPHS)][0]
@@ -184,6 +188,8 @@ class CandidateBuilder:
             spans.setdefault(rule, self._label(rule))
         if previous is not None:
             spans.setdefault(previous, self._label(previous))
+        if encloser is not None:
+            spans.setdefault(encloser, self._label(encloser))
         if not spans:
             return []
         cue = att.cue
@@ -201,6 +207,7 @@ class CandidateBuilder:
         rank = {span: len(before) - k for k, span in enumerate(before)}
         person_starts = self.person_starts
         rule_key = self.key(*rule) if rule is not None else None
+        encloser_key = self.key(*encloser) if encloser is not None else None
         previous_source, next_source = self._neighbours(a, b)
         lowers = doc[a:b]
         first_person = float(any(t.lower_ in _FIRST_PERSON for t in lowers)) if b - a <= 80 else -1.0
@@ -249,6 +256,8 @@ class CandidateBuilder:
                 # the cue hangs under (a reported-speech cue inside someone else's statement)
                 float(cue is not None and static[5] and head_head_i != cue_i
                       and doc[head_head_i].is_ancestor(cue)),
+                float(encloser is not None),
+                float(encloser is not None and (start < encloser[1] and end > encloser[0] or who == encloser_key)),
             ]))
         return out
 
@@ -313,11 +322,12 @@ def speaker_groups(doc: Doc, view: _DocView, mentions: list[Mention], attributio
     ranges = [token_range(doc, att.start, att.end) for att in attributions]
     builder.note_sources([(a, (att.speaker_start, att.speaker_end) if att.speaker_start is not None else None)
                           for att, (a, _) in zip(attributions, ranges)])
+    enclosers = _enclosing_speakers(attributions, doc.text)
     previous: tuple[int, int] | None = None  # the rules' previous speaker span
     previous_end = 0  # token end of the last quote of its speaker's words
     quoted: str | None = None  # who that quote's speaker is
     groups: list[tuple[Attribution, list[SpeakerCandidate]]] = []
-    for att, (a, b) in zip(attributions, ranges):
+    for att, (a, b), encloser in zip(attributions, ranges, enclosers):
         if b <= a:
             continue
         continues = att.continues_previous and previous is not None and _continues(builder, previous_end, quoted, a)
@@ -329,7 +339,7 @@ def speaker_groups(doc: Doc, view: _DocView, mentions: list[Mention], attributio
                 if fallback is not None:
                     att.speaker_start, att.speaker_end = fallback
             # A cue-less quote after somebody else was named is not the previous speaker's.
-            candidates = builder.candidates(att, a, b, None if att.continues_previous else previous)
+            candidates = builder.candidates(att, a, b, None if att.continues_previous else previous, encloser)
             if candidates:
                 groups.append((att, candidates))
         if att.speaker_start is not None:
@@ -340,6 +350,34 @@ def speaker_groups(doc: Doc, view: _DocView, mentions: list[Mention], attributio
         elif continues:
             previous_end = b
     return groups
+
+
+def _enclosing_speakers(attributions: list[Attribution], text: str) -> list[tuple[int, int] | None]:
+    """For each attribution (text order), the rules' speaker span of the outermost longer
+    attribution whose content holds it ("Trump said [Obama wants [to admit 250,000 Syrians]]"),
+    else None. A reported content ends before the closing quote mark and full stop of the
+    quotation it holds: what sticks out of it may be only punctuation. One pass with a stack."""
+    out: list[tuple[int, int] | None] = []
+    open_: list[Attribution] = []
+    for att in attributions:
+        while open_ and open_[-1].end < att.end and not _only_marks(text, open_[-1].end, att.end):
+            open_.pop()
+        found = None
+        for outer in open_:  # the outermost: an inner statement's speaker is itself a guess
+            if outer.start <= att.start and (att.end <= outer.end or _only_marks(text, outer.end, att.end)) \
+                    and outer.end - outer.start > att.end - att.start and outer.speaker_start is not None:
+                found = (outer.speaker_start, outer.speaker_end)
+                break
+        out.append(found)
+        open_.append(att)
+    return out
+
+
+_MARKS = " \t\n.,;:!?\"'\u201c\u201d\u2018\u2019)"
+
+
+def _only_marks(text: str, start: int, end: int) -> bool:
+    return end - start <= 4 and not text[start:end].strip(_MARKS)
 
 
 def choose_speakers(doc: Doc, view: _DocView, mentions: list[Mention], attributions: list[Attribution],

@@ -92,3 +92,62 @@ def test_the_speaker_model_moves_what_the_rules_get_wrong(nlp, text, words, rule
 
     assert speaker(without) == rules
     assert speaker(shipped) == model
+
+
+def _att(start, end, speaker=None):
+    from transforms.quotes import Attribution
+
+    att = Attribution(start, end, "indirect", None)
+    if speaker is not None:
+        att.speaker_start, att.speaker_end = speaker
+    return att
+
+
+def test_a_statement_inside_another_gets_the_outermost_speaker_as_its_encloser():
+    from transforms.speaker_model import _enclosing_speakers
+
+    text = "x" * 200
+    outer, middle, inner = _att(10, 120, (0, 2)), _att(30, 110, (25, 27)), _att(60, 100, (55, 56))
+    after = _att(130, 150, (125, 126))
+    # the outermost statement's speaker, for every level below it; nothing for what no
+    # longer statement holds, nor for a statement of the same length
+    assert _enclosing_speakers([outer, middle, inner, after], text) == [None, (0, 2), (0, 2), None]
+    assert _enclosing_speakers([_att(10, 50, (0, 2)), _att(10, 50, (3, 4))], text) == [None, None]
+    # an outer statement with no speaker span lends none
+    assert _enclosing_speakers([_att(10, 120), _att(30, 110, (25, 27))], text) == [None, None]
+
+
+def test_a_quotation_whose_closing_marks_stick_out_of_the_reported_content_is_still_inside_it():
+    from transforms.speaker_model import _enclosing_speakers
+
+    text = 'Marsh said that once the Senate goes on recess, "I intend to help." Then she left.'
+    quote_start = text.index('"I intend')
+    content = _att(text.index("that once"), text.index('help.') + len("help"), (0, 1))
+    quotation = _att(quote_start, text.index('help."') + len('help."'), (4, 6))
+    assert _enclosing_speakers([content, quotation], text) == [None, (0, 1)]
+    # more than closing marks outside: not inside
+    longer = _att(quote_start, text.index("Then") + 4, (4, 6))
+    assert _enclosing_speakers([content, longer], text) == [None, None]
+
+
+def test_the_speaker_model_sees_the_speaker_of_the_statement_a_quotation_sits_in(nlp):
+    from transforms.entities import find_mentions
+    from transforms.quotes import find_attributions_and_rest, paragraph_bounds
+    from transforms.speaker_model import speaker_groups
+
+    text = ("In a radio interview, Senator Lena Marsh said that once the Senate goes on recess, \u201cI intend "
+            "to do as much as I can, wherever I can be helpful.\u201d")
+    doc = nlp(text)
+    mentions = find_mentions(doc)
+    shipped = ExtractionModels.default()
+    attributions, rest = find_attributions_and_rest(doc, paragraph_bounds(text), text)
+    attributions = ExtractionModels(quote=shipped.quote, reported=shipped.reported).apply(
+        doc, text, mentions, attributions, rest)
+    enclosed = SPEAKER_FEATURES.index("enclosed")
+    encloser = SPEAKER_FEATURES.index("is_encloser_speaker")
+    [(quotation, candidates)] = [(a, c) for a, c in speaker_groups(doc, rest.view, mentions, attributions)
+                                 if text[a.start:a.end].startswith("\u201cI intend")]
+    flagged = {doc[c.start:c.end].text for c in candidates if c.features[encloser]}
+    assert all(c.features[enclosed] for c in candidates)
+    assert flagged and all("Lena Marsh" in who for who in flagged)
+    assert not any(c.features[encloser] for c in candidates if "Senate" in doc[c.start:c.end].text)
