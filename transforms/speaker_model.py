@@ -4,7 +4,9 @@ The rules give each attribution one speaker span (the cue's subject, the name ne
 the quote, the previous quote's speaker). ``speaker_candidates`` lists every mention that
 could be the speaker instead: the rule's span, named people and organisations of the
 paragraph and the two before, pronouns and nominal subjects ("the company", "the
-senator") of the paragraph, the previous quote's speaker. Each gets features from the
+senator") of the paragraph, the previous quote's speaker, and the speaker of the outermost
+statement whose content holds this one ("Trump said [Obama wants [to admit 250,000
+Syrians]]": PolNeAR gives the inner claims Trump as their Source). Each gets features from the
 parse, the distance to the quote, paragraph position, the mention type and the cue;
 the model in ``transforms/data/speaker_model.txt`` (``bench/train_models.py``, trained
 on PolNeAR train Source annotations) scores them, and ``choose_speakers`` moves an
@@ -13,6 +15,7 @@ charge where they are sure.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -99,7 +102,12 @@ class CandidateBuilder:
                 self.label_at[k] = m
         self._extra: dict[int, list[tuple[int, int]]] = {}  # paragraph -> pronouns, nominal subjects
         self._static_cache: dict[tuple[int, int], tuple] = {}
-        self.person_starts = [m.tok_start for m in self.mentions if m.label == "PERSON"]
+        self.person_starts = sorted(m.tok_start for m in self.mentions if m.label == "PERSON")
+        # People and organisations by first token (stable: text order within a start), to cut
+        # each attribution's window out by bisection instead of a scan of every mention.
+        self.speakers = sorted((m for m in self.mentions if m.label in ("PERSON", "ORG")), key=lambda m: m.tok_start)
+        self.speaker_starts = [m.tok_start for m in self.speakers]
+        self._keys: dict[tuple[int, int], str] = {}
         # Sentence number of every token, from the parse's sentence starts (one array pass).
         self.sent_no = numpy.cumsum(doc.to_array(SENT_START) == 1).tolist() if len(doc) else []
         self.lexicon = cue_lexicon()
@@ -109,10 +117,12 @@ class CandidateBuilder:
 
     def key(self, start: int, end: int) -> str:
         """Who a span names: the mention's canonical name, else its lower-cased words."""
-        mention = self.label_at.get(end - 1)
-        if mention is not None:
-            return mention.canonical
-        return self.doc[start:end].text.lower()
+        found = self._keys.get((start, end))
+        if found is None:
+            mention = self.label_at.get(end - 1)
+            found = mention.canonical if mention is not None else self.doc[start:end].text.lower()
+            self._keys[(start, end)] = found
+        return found
 
     def note_sources(self, attributions: list[tuple[int, tuple[int, int] | None]]) -> None:
         """The rules' speaker of each attribution ((first token, speaker span or None), text order)."""
@@ -172,9 +182,10 @@ class CandidateBuilder:
         lo = view.para_tok[max(0, para - _WINDOW_PARAGRAPHS)][0]
         hi = view.para_tok[view.para_of[b - 1]][1] if b > a else view.para_tok[para][1]
         spans: dict[tuple[int, int], str | None] = {}
-        for m in self.mentions:
-            # Places and nationalities speak only through the rules ("Israel said"), never as a guess.
-            if lo <= m.tok_start < hi and not (a <= m.tok_start < b) and m.label in ("PERSON", "ORG"):
+        # Places and nationalities speak only through the rules ("Israel said"), never as a guess.
+        for k in range(bisect.bisect_left(self.speaker_starts, lo), bisect.bisect_left(self.speaker_starts, hi)):
+            m = self.speakers[k]
+            if not (a <= m.tok_start < b):
                 spans[(m.tok_start, m.tok_end)] = m.label
         for p in {view.para_of[a], view.para_of[b - 1]}:
             for start, end in self._paragraph(p):
@@ -226,7 +237,8 @@ class CandidateBuilder:
             is_rule = rule is not None and start < rule[1] and end > rule[0]
             is_prev = previous is not None and start < previous[1] and end > previous[0]
             between_lo, between_hi = (end, a) if end <= a else (b, start)
-            persons_between = sum(1 for p in person_starts if between_lo <= p < between_hi)
+            persons_between = max(0, bisect.bisect_left(person_starts, between_hi)
+                                  - bisect.bisect_left(person_starts, between_lo))
             s_no = sentence(start)
             who = self.key(start, end)
             out.append(SpeakerCandidate(start, end, [
@@ -322,7 +334,7 @@ def speaker_groups(doc: Doc, view: _DocView, mentions: list[Mention], attributio
     ranges = [token_range(doc, att.start, att.end) for att in attributions]
     builder.note_sources([(a, (att.speaker_start, att.speaker_end) if att.speaker_start is not None else None)
                           for att, (a, _) in zip(attributions, ranges)])
-    enclosers = _enclosing_speakers(attributions, doc.text)
+    enclosers = _enclosing_speakers(attributions, view.text)  # Doc.text re-joins every token
     previous: tuple[int, int] | None = None  # the rules' previous speaker span
     previous_end = 0  # token end of the last quote of its speaker's words
     quoted: str | None = None  # who that quote's speaker is
