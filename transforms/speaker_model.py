@@ -102,6 +102,7 @@ class CandidateBuilder:
                 self.label_at[k] = m
         self._extra: dict[int, list[tuple[int, int]]] = {}  # paragraph -> pronouns, nominal subjects
         self._static_cache: dict[tuple[int, int], tuple] = {}
+        self._tags: tuple | None = None  # token arrays for _paragraph, made on first use
         self.person_starts = sorted(m.tok_start for m in self.mentions if m.label == "PERSON")
         # People and organisations by first token (stable: text order within a start), to cut
         # each attribution's window out by bisection instead of a scan of every mention.
@@ -154,15 +155,26 @@ class CandidateBuilder:
             return found
         doc, view = self.doc, self.view
         p_start, p_end = view.para_tok[p]
+        if self._tags is None:
+            # POS, DEP and LOWER of every token as plain lists, once per document: the test below
+            # then makes a Token object only for the tokens it keeps.
+            from spacy.attrs import DEP, LOWER, POS
+            from spacy.symbols import NOUN, PRON
+
+            strings = doc.vocab.strings
+            array = doc.to_array([POS, DEP, LOWER])
+            self._tags = (array[:, 0].tolist(), array[:, 1].tolist(), array[:, 2].tolist(), int(PRON), int(NOUN),
+                          {strings.add(d) for d in ("nsubj", "nsubjpass")},
+                          {strings.add(w) for w in ("he", "she", "they", "it", "i", "we")})
+        pos, dep, lower, pron, noun, subjects, pronouns = self._tags
         found = []
-        for token in doc[p_start:p_end]:
-            i = token.i
+        for i in range(p_start, p_end):
             if view.in_quote[i] or i in self.label_at:
                 continue
-            if token.pos_ == "PRON" and token.lower_ in ("he", "she", "they", "it", "i", "we"):
+            if pos[i] == pron and lower[i] in pronouns:
                 found.append((i, i + 1))
-            elif token.dep_ in ("nsubj", "nsubjpass") and token.pos_ == "NOUN":
-                found.append(speaker_tokens(token, p_start, p_end))
+            elif dep[i] in subjects and pos[i] == noun:
+                found.append(speaker_tokens(doc[i], p_start, p_end))
         self._extra[p] = found
         return found
 
