@@ -31,13 +31,14 @@ def test_polnear_dev_definition_a(scores):
     assert a.direct.f1 >= 0.92
     assert a.direct.speaker_accuracy >= 0.93
     assert a.all.recall >= 0.70 and a.all.precision >= 0.90
-    assert a.all.speaker_accuracy >= 0.83
+    assert a.all.speaker_accuracy >= 0.88
 
 
 def test_polnear_dev_definition_b(scores):
     b = scores["b"]
     assert b.direct.f1 >= 0.95  # issue 17 asks >= 0.93
     assert b.all.recall >= 0.70 and b.all.precision >= 0.90  # issue 17 asks R >= 0.65 at P >= 0.90
-    # Issue 17 asks >= 0.95: not reached (0.879 direct, 0.858 all on the final code; bench/RESULTS.md).
+    # Issue 17 asks >= 0.95: not reached (0.875 direct, 0.893 all on the third round's code;
+    # bench/RESULTS.md has the candidate ceiling and the errors by kind).
     assert b.direct.speaker_accuracy >= 0.86
-    assert b.all.speaker_accuracy >= 0.84
+    assert b.all.speaker_accuracy >= 0.88
