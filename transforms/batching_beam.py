@@ -36,27 +36,28 @@ class BatchByBudget(beam.PTransform):
     a bundle: some runners drop what a DoFn emits there (Beam's DaskRunner does), and the grouping
     also spreads the batches evenly over the workers. Same input, same batches, on every runner.
     Pick ``groups`` so a group holds a few batches: more groups spread the work wider, fewer
-    leave fewer short batches at the ends of groups.
+    leave fewer short batches at the ends of groups. ``group_key`` (default ``key``) picks the
+    group instead, when elements with one group key belong together (and ``key`` orders them).
 
     For the global window only (a bounded run): other windowing is refused when the pipeline is
     built.
     """
 
     def __init__(self, max_count: int, max_size: int, size: Callable = len, key: Callable = str,
-                 groups: int = 1):
+                 groups: int = 1, group_key: Callable | None = None):
         super().__init__()
         check_budgets(max_count, max_size)  # where the pipeline is built, not in a worker
         if groups < 1:
             raise ValueError("groups must be at least 1")
         self._max_count, self._max_size, self._size = max_count, max_size, size
-        self._key, self._groups = key, groups
+        self._key, self._groups, self._group_key = key, groups, group_key or key
 
     def expand(self, pcoll):
         if not pcoll.windowing.is_default():
             raise ValueError("BatchByBudget batches the global window only; "
                              f"got {pcoll.windowing.windowfn!r}")
-        key, groups = self._key, self._groups
+        group_key, groups = self._group_key, self._groups
         return (pcoll
-                | "ToGroup" >> beam.Map(lambda e: (group_of(key(e), groups), e))
+                | "ToGroup" >> beam.Map(lambda e: (group_of(group_key(e), groups), e))
                 | "Group" >> beam.GroupByKey()
-                | "Cut" >> beam.ParDo(_CutFn(self._max_count, self._max_size, self._size, key)))
+                | "Cut" >> beam.ParDo(_CutFn(self._max_count, self._max_size, self._size, self._key)))

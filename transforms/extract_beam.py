@@ -77,6 +77,17 @@ def item_key(item: dict) -> str:
     return item["item_id"]
 
 
+def story_key(item: dict) -> str:
+    """An article's story (near copies share their first member's item_id, ``transforms/dedup.py``)."""
+    return item.get("story_id") or item["item_id"]
+
+
+def story_order(item: dict) -> str:
+    # A story's members side by side, so its near copies land in one NLP batch with the text
+    # they copy and are parsed only where they differ (transforms/paragraph_reuse.py).
+    return f"{story_key(item)}\x00{item['item_id']}"
+
+
 class ExtractQuotesAndEntities(beam.PTransform):
     """dict(item_id, text, published, ...) -> ``{"done": ..., "failed": ...}``: ``done`` holds
     lists (one per NLP batch) of the dicts + ``quotes``, ``entities``; ``failed`` holds
@@ -108,7 +119,7 @@ class ExtractQuotesAndEntities(beam.PTransform):
         return (items
                 | "BatchForNlp" >> BatchByBudget(self._batch_size, self._batch_chars,
                                                  functools.partial(_text_chars, max_chars=self._max_chars),
-                                                 key=item_key, groups=self._groups)
+                                                 key=story_order, group_key=story_key, groups=self._groups)
                 | "Extract" >> WithOutputs(_ExtractBatch(self._model, self._batch_size, self._leaders,
                                                          self._max_chars, self._reported_speech),
                                            FAILED, main=DONE))

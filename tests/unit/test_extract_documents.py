@@ -14,11 +14,11 @@ class _RecordingNlp:
         self._nlp = load_nlp()
         self.batches: list[list[int]] = []
 
-    def pipe(self, stream, as_tuples, batch_size):
-        items = list(stream)
-        for start in range(0, len(items), batch_size):
-            self.batches.append([len(text) for text, _ in items[start:start + batch_size]])
-        return self._nlp.pipe(items, as_tuples=as_tuples, batch_size=batch_size)
+    def pipe(self, stream, batch_size):
+        texts = list(stream)
+        for start in range(0, len(texts), batch_size):
+            self.batches.append([len(text) for text in texts[start:start + batch_size]])
+        return self._nlp.pipe(texts, batch_size=batch_size)
 
 
 def _docs(n: int):
