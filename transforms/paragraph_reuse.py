@@ -7,10 +7,12 @@ from that text's Doc and only the paragraphs in between go through spaCy; the pi
 into one Doc of exactly its text, so the rules and the learned layer still read the whole article
 (speakers across paragraphs, pronouns to earlier names, the article's entity summary).
 
-Cuts are made only at paragraph starts (after a line break): the parser never joins sentences
-across a line break (``nlp.paragraph_breaks``), so a reused paragraph's parse is the one it would
-get in the copy; only tok2vec's window (4 tokens each side) sees across the cut, which
-bench/nlp_cuts.py measures (quotes and entities of copies, reused vs parsed whole).
+Cuts are made only at paragraph starts (after a line break), where the parser starts a sentence
+(``nlp.paragraph_breaks``), so no arc crosses a cut. What does see across it - tok2vec's window
+of 4 tokens each side, the parser's and NER's look-ahead - is kept equal with ``CONTEXT``
+characters: a reused paragraph ends that far before the texts part, and the new part is parsed
+with whole paragraphs of its real neighbours, dropped again after the parse. bench/nlp_cuts.py
+--reuse measures what is left (quotes and entities of copies, reused vs parsed whole).
 
 ``plan_reuse`` is plain Python over the texts; ``parse_batch`` applies it with spaCy.
 """
@@ -26,15 +28,24 @@ if TYPE_CHECKING:
 # Reuse only when at least this share of the copy's characters comes from the earlier Doc: below
 # it, splitting and joining costs about what it saves.
 MIN_REUSED_SHARE = 0.5
+# Characters of identical text kept on both sides of every cut. tok2vec mixes 4 neighbouring
+# tokens each side and the parser and NER read a few tokens ahead: a reused paragraph must have
+# had the copy's very neighbours in the base, and the parsed part is parsed with its real
+# neighbours (whole paragraphs of context, dropped after the parse). Measured: without it,
+# entities at a cut differed in 7 of 24 real-feed copies (bench/RESULTS.md).
+CONTEXT = 200
 
 
 @dataclass(frozen=True)
 class Reuse:
     """Text ``base`` (an earlier index in the batch, parsed whole) gives this text its first
-    ``prefix`` and last ``suffix`` characters; ``text[prefix:len - suffix]`` is parsed."""
+    ``prefix`` and last ``suffix`` characters; ``text[left:right]`` is parsed (the new part with a
+    paragraph or more of context on each side) and its tokens between the cuts are kept."""
     base: int
     prefix: int
     suffix: int
+    left: int = 0
+    right: int = 0
 
 
 def paragraph_starts(text: str) -> list[int]:
@@ -78,20 +89,25 @@ def reuse_between(base: str, copy: str, min_share: float = MIN_REUSED_SHARE) -> 
         return None
     starts_copy = paragraph_starts(copy)
     starts_base = set(paragraph_starts(base))
-    # Prefix: whole paragraphs, ending where a paragraph starts in both texts.
-    limit = _common_prefix(base, copy)
+    # Prefix: whole paragraphs, ending where a paragraph starts in both texts, CONTEXT characters
+    # before the texts part.
+    limit = _common_prefix(base, copy) - CONTEXT
     prefix = max((s for s in starts_copy if s <= limit and s in starts_base), default=0)
-    # Suffix: from a paragraph start in both texts, not overlapping the prefix in either.
-    limit = min(_common_suffix(base, copy), len(copy) - prefix, len(base) - prefix)
+    # Suffix: from a paragraph start in both texts, CONTEXT characters after they meet again, not
+    # overlapping the prefix in either.
+    limit = min(_common_suffix(base, copy) - CONTEXT, len(copy) - prefix, len(base) - prefix)
     suffix = 0
     for s in starts_copy:
         length = len(copy) - s
-        if length <= limit and (len(base) - length) in starts_base:
+        if 0 < length <= limit and (len(base) - length) in starts_base:
             suffix = length
             break
     if prefix + suffix == len(copy) or prefix + suffix < min_share * len(copy):
         return None  # nothing new to parse would mean equal texts; too little shared is not worth it
-    return Reuse(0, prefix, suffix)
+    end = len(copy) - suffix
+    left = max((s for s in starts_copy if s <= prefix - CONTEXT), default=0)
+    right = min((s for s in starts_copy if s >= end + CONTEXT), default=len(copy))
+    return Reuse(0, prefix, suffix, left, right)
 
 
 def plan_reuse(texts: Sequence[str], min_share: float | None = None) -> list[Reuse | None]:
@@ -113,7 +129,7 @@ def plan_reuse(texts: Sequence[str], min_share: float | None = None) -> list[Reu
         for i in dict.fromkeys(by_first.get(first, []) + by_last.get(last, [])):
             found = reuse_between(texts[i], text, min_share)
             if found and (best is None or found.prefix + found.suffix > best.prefix + best.suffix):
-                best = Reuse(i, found.prefix, found.suffix)
+                best = Reuse(i, found.prefix, found.suffix, found.left, found.right)
         if best is not None:
             plan[j] = best
             continue
@@ -122,21 +138,32 @@ def plan_reuse(texts: Sequence[str], min_share: float | None = None) -> list[Reu
     return plan
 
 
+def _clean_cut(doc: Doc, char: int) -> bool:
+    """A sentence starts at ``char`` and no entity runs across it (so no arc or entity is cut)."""
+    if char <= 0 or char >= len(doc.text):
+        return True
+    span = doc.char_span(char, len(doc.text))
+    return (span is not None and bool(span[0].is_sent_start)
+            and not any(e.start_char < char < e.end_char for e in doc.ents))
+
+
 def _piece(doc: Doc, start: int, end: int) -> Doc | None:
+    if not (_clean_cut(doc, start) and _clean_cut(doc, end)):
+        return None
     span = doc.char_span(start, end)
     return None if span is None else span.as_doc()
 
 
 def assemble(text: str, base: Doc, reuse: Reuse, middle: Doc) -> Doc | None:
-    """The Doc of ``text`` from ``base``'s reused paragraphs and the parsed ``middle``, or None
-    when a piece does not fall on token boundaries (the caller parses the text whole)."""
+    """The Doc of ``text`` from ``base``'s reused paragraphs and ``middle`` (the parse of
+    ``text[reuse.left:reuse.right]``), or None when a cut does not fall cleanly between
+    sentences (the caller parses the text whole)."""
     from spacy.tokens import Doc
 
-    pieces = []
+    end = len(text) - reuse.suffix
+    pieces = [_piece(middle, reuse.prefix - reuse.left, end - reuse.left)]
     if reuse.prefix:
-        pieces.append(_piece(base, 0, reuse.prefix))
-    if len(middle):
-        pieces.append(middle)
+        pieces.insert(0, _piece(base, 0, reuse.prefix))
     if reuse.suffix:
         pieces.append(_piece(base, len(base.text) - reuse.suffix, len(base.text)))
     if any(p is None for p in pieces):
@@ -153,7 +180,7 @@ def parse_batch(nlp: Language, texts: list[str], min_share: float | None = None)
     for i, doc in zip(whole, nlp.pipe([texts[i] for i in whole], batch_size=max(1, len(whole)))):
         docs[i] = doc
     partial = [i for i, p in enumerate(plan) if p is not None]
-    middles = [texts[i][plan[i].prefix:len(texts[i]) - plan[i].suffix] for i in partial]
+    middles = [texts[i][plan[i].left:plan[i].right] for i in partial]
     for i, middle in zip(partial, nlp.pipe(middles, batch_size=max(1, len(partial)))):
         docs[i] = assemble(texts[i], docs[plan[i].base], plan[i], middle)
     failed = [i for i, d in enumerate(docs) if d is None]

@@ -5,14 +5,19 @@ from pathlib import Path
 import pytest
 
 from transforms.extract import extract_documents
-from transforms.paragraph_reuse import Reuse, paragraph_starts, parse_batch, plan_reuse, reuse_between
+from transforms.paragraph_reuse import CONTEXT, paragraph_starts, parse_batch, plan_reuse, reuse_between
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_146a92e843f25df6.txt"
-BASE = ("Talks resume in Paris\n\n"
-        "\"We will not give in,\" President Emmanuel Macron said on Monday.\n\n"
+BASE = ("Talks resume in Paris as ministers meet\n\n"
+        "\"We will not give in, and we will not leave the table before the others do,\" President "
+        "Emmanuel Macron said on Monday, standing beside the foreign minister at the Elysee.\n\n"
         "Angela Merkel, the German chancellor, said the talks would go on. She added that Berlin "
-        "would send its finance minister.\n\n"
-        "The European Union declined to comment.")
+        "would send its finance minister, Olaf Scholz, to Paris on Wednesday for a second round.\n\n"
+        "The European Union declined to comment. A spokesman for the commission in Brussels said only "
+        "that the commission followed the talks closely and would publish its view in due course.\n\n"
+        "Markets in Frankfurt and London rose slightly after the news, and the euro gained against "
+        "the dollar for the third day in a row, traders in both cities said on Monday evening.\n\n"
+        "The talks are expected to last until the end of the week.")
 
 
 def test_paragraph_starts_follow_line_breaks():
@@ -21,33 +26,57 @@ def test_paragraph_starts_follow_line_breaks():
     assert paragraph_starts("") == [0]
 
 
-def test_an_appended_paragraph_reuses_every_whole_paragraph_before_the_last():
+def _cut_rules_hold(base, copy, found):
+    starts = paragraph_starts(copy)
+    end = len(copy) - found.suffix
+    assert copy[:found.prefix] == base[:found.prefix]
+    assert copy[end:] == base[len(base) - found.suffix:]
+    # CONTEXT characters of identical text beyond each cut, in both texts.
+    if found.prefix:
+        assert found.prefix in starts and copy[:found.prefix + CONTEXT] == base[:found.prefix + CONTEXT]
+    if found.suffix:
+        assert end in starts and copy[end - CONTEXT:] == base[len(base) - found.suffix - CONTEXT:]
+    # The parsed part carries at least CONTEXT characters of whole paragraphs on each side.
+    assert found.left in starts and (found.left == 0 or found.prefix - found.left >= CONTEXT)
+    assert found.right == len(copy) or (found.right in starts and found.right - end >= CONTEXT)
+
+
+def test_an_appended_paragraph_reuses_the_paragraphs_well_before_it():
     copy = BASE + "\n\nThis report was updated."
     found = reuse_between(BASE, copy)
-    # The base's last paragraph is not followed by a line break there, so it is parsed again.
-    assert found == Reuse(0, BASE.rindex("The European"), 0)
+    _cut_rules_hold(BASE, copy, found)
+    assert found.suffix == 0 and found.prefix == max(s for s in paragraph_starts(BASE) if s <= len(BASE) - CONTEXT)
 
 
 def test_a_new_headline_reuses_the_rest_as_a_suffix():
-    copy = "A different headline\n\n" + BASE.split("\n\n", 1)[1]
+    copy = "A different headline entirely\n\n" + BASE.split("\n\n", 1)[1]
     found = reuse_between(BASE, copy)
-    assert found.prefix == 0 and copy[len(copy) - found.suffix:] == BASE.split("\n\n", 1)[1]
+    _cut_rules_hold(BASE, copy, found)
+    assert found.prefix == 0 and found.suffix >= len(BASE) - BASE.index("The European")
+
+
+LONG = BASE + "\n\n" + BASE.replace("Paris", "Rome").replace("Monday", "Tuesday")
+
+
+def _edited_middle(text: str) -> str:
+    paragraphs = text.split("\n\n")
+    middle = len(paragraphs) // 2
+    paragraphs[middle] += " (corrected)"
+    return "\n\n".join(paragraphs)
 
 
 def test_a_changed_middle_paragraph_keeps_prefix_and_suffix():
-    copy = BASE.replace("declined to comment", "said nothing")
-    changed = BASE.replace("The European Union declined to comment.", "X")
-    copy = changed.replace("X", "The European Union said nothing.") + "\n\nMore."
-    found = reuse_between(BASE, BASE.replace("on Monday", "on Tuesday"))
-    assert found.prefix == BASE.index("\"We will") and found.suffix == len(BASE) - BASE.index("Angela")
-    assert reuse_between(BASE, copy) is not None
+    copy = _edited_middle(LONG)
+    found = reuse_between(LONG, copy)
+    _cut_rules_hold(LONG, copy, found)
+    assert found.prefix > 0 and found.suffix > 0
 
 
 def test_equal_unrelated_or_mostly_new_texts_are_parsed_whole():
     assert reuse_between(BASE, BASE) is None
     assert reuse_between(BASE, "Something else entirely.\n\nAnd more.") is None
-    short = "Talks resume in Paris\n\n" + "A long new paragraph. " * 40
-    assert reuse_between(BASE, short) is None  # 23 characters of ~900 shared
+    short = BASE[:300] + "\n\n" + "A long new paragraph. " * 60
+    assert reuse_between(BASE, short) is None  # too little shared
 
 
 def test_a_plan_never_chains_and_picks_an_earlier_text():
@@ -73,9 +102,9 @@ def _annotations(doc):
 
 def test_reused_docs_equal_whole_parses_on_these_copies(nlp):
     texts = [BASE, BASE + "\n\nThis report was updated (edition 2).",
-             "A different headline\n\n" + BASE.split("\n\n", 1)[1],
-             BASE.replace("on Monday", "on Tuesday")]
-    assert all(p is not None for p in plan_reuse(texts)[1:])
+             "A different headline entirely\n\n" + BASE.split("\n\n", 1)[1], LONG, _edited_middle(LONG)]
+    plan = plan_reuse(texts)
+    assert plan[0] is None and plan[3] is None and all(plan[i] is not None for i in (1, 2, 4))
     reused = parse_batch(nlp, texts)
     whole = list(nlp.pipe(texts))
     for got, want, text in zip(reused, whole, texts):
