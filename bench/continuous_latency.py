@@ -142,12 +142,26 @@ def main() -> int:
         (work / "feeds.yaml").write_text(json.dumps({"feeds": [{"url": f"{base}/feed", "name": "bench", "interval": 1}]}))
         env = {**os.environ, "NEWSBEAM_CONFIG": str(config_path)}
         newsbeam = [sys.executable, "-m", "pipeline.cli"]
+        # Messages go to stderr (connectors/console.py): read it up to "model loaded", then keep
+        # copying it to run.err so the pipe never fills.
         runner = subprocess.Popen(newsbeam + ["run", "--continuous"], env=env, cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=open(work / "run.err", "w"), text=True)
-        first = runner.stdout.readline()  # "run --continuous: model loaded; ..."
-        if "model loaded" not in first:
-            raise SystemExit(f"continuous run did not start: {first} {(work / 'run.err').read_text()[-2000:]}")
-        threading.Thread(target=lambda: [None for _ in runner.stdout], daemon=True).start()
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        log = open(work / "run.err", "w")
+        lines = []
+        for line in runner.stderr:
+            lines.append(line)
+            log.write(line)
+            if "model loaded" in line:
+                break
+        if not lines or "model loaded" not in lines[-1]:
+            raise SystemExit(f"continuous run did not start: {''.join(lines)[-2000:]}")
+
+        def copy_rest():
+            for line in runner.stderr:
+                log.write(line)
+            log.flush()
+
+        threading.Thread(target=copy_rest, daemon=True).start()
         poller = subprocess.Popen(newsbeam + ["poll", "--forever"], env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=open(work / "poll.err", "w"))
         started.set()
