@@ -72,11 +72,12 @@ def _run_files(settings: s3.S3Settings, run_id: str) -> list[RunFile]:
     return [RunFile(f.table, f.key, f.rows) for f in run_ledger.read_manifest(settings, run_id).files]
 
 
-def prime_alerts(alerts: AlertsConfig, settings: s3.S3Settings) -> None:
+def prime_alerts(alerts: AlertsConfig, settings: s3.S3Settings, committed: set[str] | None = None) -> None:
     """Before a run writes anything: on a ledger's first use, the runs committed so far count as
     alerted before alerting began (so this run's own statements, and those of any run that dies
     after its manifest from now on, are alerted). A failure is logged: `alert_committed` primes
-    too, keeping the run it finishes."""
+    too, keeping the run it finishes. ``committed``: the committed runs when the caller has just
+    listed them (else listed here)."""
     from connectors.alerts.backlog import prime
     from connectors.alerts.ledger import SqliteLedger
 
@@ -85,18 +86,19 @@ def prime_alerts(alerts: AlertsConfig, settings: s3.S3Settings) -> None:
     try:
         ledger = SqliteLedger(alerts.ledger_path, exclusive=True)  # the run is the ledger's one writer
         try:
-            prime(ledger, run_ledger.committed_runs(settings), _now())
+            prime(ledger, run_ledger.committed_runs(settings) if committed is None else committed, _now())
         finally:
             ledger.close()
     except Exception as exc:  # alerts never fail a run
         log.error("alerts: %s: %s", type(exc).__name__, exc)
 
 
-def alert_committed(alerts: AlertsConfig, settings: s3.S3Settings,
-                    current_run: str | None = None) -> dict[str, int] | None:
+def alert_committed(alerts: AlertsConfig, settings: s3.S3Settings, current_run: str | None = None,
+                    committed: set[str] | None = None) -> dict[str, int] | None:
     """Alert every committed run not yet alerted (and retry failed deliveries); None when no
     alert rules are configured. ``current_run``: the run this process just committed (never
-    taken for one committed before alerting began)."""
+    taken for one committed before alerting began). ``committed``: the committed runs when the
+    caller knows them (a run holding the group's claim), else listed here."""
     from connectors.alerts.backlog import alert_committed_runs
     from connectors.alerts.ledger import SqliteLedger
 
@@ -106,7 +108,7 @@ def alert_committed(alerts: AlertsConfig, settings: s3.S3Settings,
         ledger = SqliteLedger(alerts.ledger_path, exclusive=True)  # the run is the ledger's one writer
         try:
             summary, runs = alert_committed_runs(
-                alerts, ledger, run_ledger.committed_runs(settings),
+                alerts, ledger, run_ledger.committed_runs(settings) if committed is None else committed,
                 lambda run_id: leadership_rows(settings, _run_files(settings, run_id)),
                 _now(), keep=[current_run] if current_run else [])
         finally:

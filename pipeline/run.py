@@ -318,13 +318,13 @@ def _claimed_run(config: Config, beam_args, claim: RunClaim, ks: KafkaSettings, 
                          retention_lost=planned.lost_by_partition())
     try:
         claim.note_plan(run_id, [vars(r) for r in ranges])
-        prime_alerts(config.alerts, ss)
-        done = run_ledger.committed_runs(ss)
+        done = run_ledger.committed_runs(ss)  # one listing: alerts, clean-up, history
+        prime_alerts(config.alerts, ss, committed=done)
         if run_id in done:
             # A previous attempt wrote everything but died before committing offsets.
             _publish_symlinks(ss, run_ledger.data_files(ss))
             summary.iceberg = register_in_iceberg(config, ss)
-            summary.alerts = alert_committed(config.alerts, ss, run_id)
+            summary.alerts = alert_committed(config.alerts, ss, run_id, committed=done)
             try:
                 _check_still_ours(claim, ks, planned_from)
             except ClaimLost as exc:
@@ -388,7 +388,8 @@ def _claimed_run(config: Config, beam_args, claim: RunClaim, ks: KafkaSettings, 
         _publish_symlinks(ss, [f for f in existing if f.run in done and f.run != run_id]
                           + [f for f in map(run_ledger.parse_file_key, own) if f])
         summary.iceberg = register_in_iceberg(config, ss)
-        summary.alerts = alert_committed(config.alerts, ss, run_id)
+        # the claim is ours: no other run committed since `done` was listed
+        summary.alerts = alert_committed(config.alerts, ss, run_id, committed=done | {run_id})
     except Exception as exc:
         raise _failed(exc, f"run {run_id} wrote its files but could not finish",
                       "the next run completes it") from None
