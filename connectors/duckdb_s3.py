@@ -106,7 +106,7 @@ def connect_with_views(s: S3Settings, tables: list[str]):
     renamed by a release reads as one column, under its new name, from old and new files alike.
     Returns (connection, tables with a view)."""
     from connectors import committed_files, run_ledger
-    from connectors.tables import folded_select
+    from connectors.tables import RENAMED, folded_select
 
     files = committed_files.committed(run_ledger.data_files(s), run_ledger.committed_runs(s))
     con = connect(s)
@@ -115,8 +115,9 @@ def connect_with_views(s: S3Settings, tables: list[str]):
         keys = [f.key for f in files if f.table == t]
         if keys:
             con.execute(table_view_sql(s, t, keys))
-            folded = folded_select(t, [row[0] for row in con.execute(f"DESCRIBE {t}").fetchall()])
-            if folded:
-                con.execute(table_view_sql(s, t, keys, folded))
+            if t in RENAMED:  # DESCRIBE reads the files' footers: only where a rename may need folding
+                folded = folded_select(t, [row[0] for row in con.execute(f"DESCRIBE {t}").fetchall()])
+                if folded:
+                    con.execute(table_view_sql(s, t, keys, folded))
             present.add(t)
     return con, present
