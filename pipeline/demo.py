@@ -99,7 +99,7 @@ def main(config: Config, beam_args: list[str]) -> int:
         return 1
     console.result(f"   {summary.line()}")
     ss = s3.S3Settings.from_config(config.s3)
-    console.result(f"== 4/4 DuckDB over {duckdb_s3.table_glob(ss, 'articles')}")
+    console.result(f"== 4/4 DuckDB over the committed files of {duckdb_s3.table_glob(ss, 'articles')}")
     con, present = duckdb_s3.connect_with_views(ss, ["articles", "quotes"])
     if "articles" not in present:
         console.error("demo: no articles table on S3")
