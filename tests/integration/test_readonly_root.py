@@ -34,15 +34,22 @@ pytestmark = pytest.mark.skipif(not _can_unshare(), reason="needs `unshare -m` (
 
 def _in_readonly_root(state: Path, argv: list[str]) -> subprocess.CompletedProcess:
     """argv with / read-only except `state` and a fresh tmpfs /tmp (what the pods get)."""
+    tmp = Path("/tmp")
+    if ROOT.is_relative_to(tmp):
+        # a checkout under /tmp (a CI clone) would vanish under a tmpfs there: the pod's empty
+        # /tmp goes beside the state instead, and /tmp itself is made read-only with the rest
+        tmp = state / "tmp"
+        tmp.mkdir(exist_ok=True)
     script = f"""
 set -e
 mount --make-rprivate /
 mount --bind {shlex.quote(str(state))} {shlex.quote(str(state))}
-mount -t tmpfs -o size=1g tmpfs /tmp
+mount -t tmpfs -o size=1g tmpfs {shlex.quote(str(tmp))}
 mount -o remount,bind,ro /
+if mountpoint -q /tmp && [ {shlex.quote(str(tmp))} != /tmp ]; then mount -o remount,bind,ro /tmp; fi
 if touch {shlex.quote(str(ROOT / '.readonly-probe'))} 2>/dev/null; then echo "root is writable"; exit 99; fi
 cd /
-exec env HOME={shlex.quote(str(state))} TMPDIR=/tmp {' '.join(map(shlex.quote, argv))}
+exec env HOME={shlex.quote(str(state))} TMPDIR={shlex.quote(str(tmp))} {' '.join(map(shlex.quote, argv))}
 """
     return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=900)
 

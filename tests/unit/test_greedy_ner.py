@@ -20,6 +20,7 @@ TEXTS = [
     "He paid $4.5 million to Goldman Sachs. New York Times reporters saw it. Tuesday",
     "The U.S. Congress, the United Nations Security Council and Microsoft Corp. all agreed.   Tokyo",
     "WASHINGTON (Reuters) - President Joe Biden said on Friday the first 100 days were over.",
+    "Toyota and Honda reported on 12 May 2024 that exports to Germany, France and Canada rose 7 percent.",
     "",
     "\n",
 ]
