@@ -1,4 +1,4 @@
-"""Beam wrapper around ``transforms.language``: one detector per worker, the article dict gains
+"""Beam wrapper around ``transforms.language``: at most one detector per worker, the article dict gains
 ``language``, ``language_source`` and, when NLP will not run for it, ``nlp_skipped`` and
 ``nlp_skip_reason``; ``nlp_model`` names the model that will. (The run counts ``nlp_skipped`` as
 data: pipeline/job.py.)"""
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import apache_beam as beam
 
 from transforms.batching_beam import BatchByBudget
-from transforms.language import article_language, detector, nlp_plan
+from transforms.language import article_language, nlp_plan
 
 if TYPE_CHECKING:  # transforms.leaders imports spaCy, which the launcher does not need
     from transforms.leaders import Gazetteer
@@ -20,7 +20,9 @@ class _LanguageFn(beam.DoFn):
         self._models = models
 
     def setup(self):
-        self._detect = detector()
+        # lingua is built on the first text the English pre-check does not answer (one per
+        # process, transforms.language.detector): a worker that sees only English never loads it
+        self._detect = None
 
     def process(self, article: dict):
         try:
