@@ -15,6 +15,7 @@ Speaker *names* (pronouns, "the president", surnames) are resolved later in
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from spacy.attrs import IDX, LOWER
 from spacy.tokens import Doc, Token
 
 from transforms.datelines import dateline_end
+from transforms.token_arrays import TokenArrays, token_arrays
 
 # Speech and writing verbs, by surface form (the pipeline runs without a lemmatizer).
 _CUE_LEMMAS = {
@@ -412,6 +414,11 @@ class _DocView:
             self.quote_tok.append((a, b))
             for k in range(a, b):
                 self.in_quote[k] = 1
+
+    @functools.cached_property
+    def arrays(self) -> TokenArrays:
+        """The doc's token attributes as lists, for the stages that test most tokens."""
+        return token_arrays(self.doc)
 
 
 def _cue_after(view: _DocView, b: int, limit: int, generic: bool) -> tuple[Token, tuple[int, int] | None] | None:

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from spacy.attrs import LOWER, POS
 from spacy.parts_of_speech import NOUN, VERB
 from spacy.tokens import Doc, Token
 
@@ -69,18 +68,61 @@ def _never_cues(vocab_id: int, lexicon_id: int) -> "object":
 _REGISTRY: dict[int, object] = {}
 
 
-def _verbs_and_nouns(doc: Doc, lexicon: dict[str, tuple[int, int]]) -> list[Token]:
-    """Verb and noun tokens whose form is not a frequent never-cue ("is", "had", "make"),
-    selected on the doc's arrays (no Python loop over every token)."""
+def _candidate_tokens(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> list[int]:
+    """Indices of the verbs and nouns that can become candidates: not a frequent never-cue ("is",
+    "had", "make"), and with a child ``_complement`` would take (a verb's complement or topical
+    prepositional phrase, a noun's that-clause). Tested on the doc's arrays, so no ``Token`` is
+    made for the many verbs and nouns that have none; ``_complement`` then picks among the rest."""
     import numpy
 
-    if not len(doc):
+    n = len(doc)
+    if not n:
         return []
     _REGISTRY[id(doc.vocab)], _REGISTRY[id(lexicon)] = doc.vocab, lexicon
     never = _never_cues(id(doc.vocab), id(lexicon))
-    array = doc.to_array([LOWER, POS])
-    keep = numpy.isin(array[:, 1], (VERB, NOUN)) & ~numpy.isin(array[:, 0], never)
-    return [doc[int(i)] for i in numpy.nonzero(keep)[0]]
+    codes = _codes(id(doc.vocab))
+    arrays = view.arrays
+    pos, dep, lower = arrays.columns[:, 0], arrays.columns[:, 1], arrays.columns[:, 2]
+    heads = arrays.heads
+    child = heads != numpy.arange(n)  # Token.children: the tokens a token heads, never itself
+    # (numpy.isin sorts on every call: a few equality tests are much cheaper for these short lists)
+    takes = _any_equal(dep, codes["verb_complements"]) | (dep == codes["prep"]) & _any_equal(lower, codes["preps"])
+    verb_has = numpy.zeros(n, dtype=bool)
+    verb_has[heads[child & takes]] = True
+    has_that = numpy.zeros(n, dtype=bool)
+    has_that[heads[child & (lower == codes["that"]) & (dep == codes["mark"])]] = True
+    noun_has = numpy.zeros(n, dtype=bool)
+    noun_has[heads[child & _any_equal(dep, codes["clauses"]) & has_that]] = True
+    keep = numpy.flatnonzero((pos == VERB) & verb_has | (pos == NOUN) & noun_has)
+    if len(keep) and len(never):
+        forms = lower[keep]
+        at = numpy.searchsorted(never, forms)  # never is sorted
+        at[at == len(never)] = 0
+        keep = keep[never[at] != forms]
+    return keep.tolist()
+
+
+def _any_equal(column, values) -> "object":
+    hit = column == values[0]
+    for value in values[1:]:
+        hit |= column == value
+    return hit
+
+
+@functools.lru_cache(maxsize=4)
+def _codes(vocab_id: int) -> dict:
+    """String hashes of the labels and words ``_candidate_tokens`` tests."""
+    import numpy
+
+    strings = _REGISTRY[vocab_id].strings
+
+    def hashes(words) -> list:
+        return [numpy.uint64(strings.add(w)) for w in words]
+
+    return {"verb_complements": hashes([d for d in _COMPLEMENT_ORDER if d != "prep"]), "prep": numpy.uint64(strings.add("prep")),
+            "preps": hashes(sorted(_PREPS)), "that": numpy.uint64(strings.add("that")),
+            "mark": numpy.uint64(strings.add("mark")),
+            "clauses": hashes(["acl", "ccomp", "relcl"])}
 
 
 @dataclass
@@ -105,8 +147,10 @@ def _subject_kind(token: Token | None) -> int:
     return 6
 
 
-def _complement(token: Token) -> tuple[str, list[Token]] | None:
-    children = list(token.children)
+def _complement(token: Token, children: list[Token] | None = None) -> tuple[str, list[Token]] | None:
+    """(kind, the children that are the content) of a verb or noun, else None (``children``:
+    ``list(token.children)``, if at hand)."""
+    children = list(token.children) if children is None else children
     for dep in _COMPLEMENT_ORDER if token.pos_ != "NOUN" else ():
         chosen = [c for c in children if c.dep_ == dep and (dep != "prep" or c.lower_ in _PREPS)]
         if chosen and dep == "prep":
@@ -131,14 +175,17 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
     used = {att.cue.i for att in attributions if att.cue is not None}
     spans = [(att.start, att.end) for att in attributions]
     out = []
-    for token in _verbs_and_nouns(doc, lexicon):
-        if token.i in used or view.in_quote[token.i]:
+    arrays = view.arrays
+    for i in _candidate_tokens(doc, view, lexicon):
+        if i in used or view.in_quote[i]:
             continue
+        token = doc[i]
         is_noun = token.pos_ == "NOUN"
         if is_noun and token.lower_ not in lexicon:
             continue
         count_cue, count_all = lexicon.get(token.lower_, (0, 0))
-        found = _complement(token)
+        kids = list(token.children)  # made once: every test below reads them
+        found = _complement(token, kids)
         if found is None:
             continue
         kind, children = found
@@ -157,7 +204,7 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
             continue
         possessor = None
         if is_noun:
-            possessor = next((c for c in token.children if c.dep_ == "poss"), None)
+            possessor = next((c for c in kids if c.dep_ == "poss"), None)
             subject, lo = possessor, p_start
         else:
             subject, lo = _subject_past_dateline(view, token, p_start)
@@ -165,8 +212,9 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
             subject = None
         start_char = doc[c_start].idx
         end_char = doc[c_end - 1].idx + len(doc[c_end - 1])
-        sentence = token.sent
+        s_start, s_length = arrays.sent_start[i], arrays.sent_end[i] - arrays.sent_start[i]  # token.sent
         inside = any(s <= start_char and end_char <= e for s, e in spans)
+        kid_deps = {c.dep_ for c in kids}
         features = [
             (count_cue + 0.5) / (count_all + 5.0), math.log1p(count_all), float(is_noun),
             float(token.lower_ in CUE_FORMS), float(CUE_FORMS.get(token.lower_) in _DIRECT_ONLY),
@@ -174,13 +222,13 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
             float(any(g.lower_ == "that" and g.dep_ == "mark" for c in children for g in c.children)),
             float(_subject_kind(subject)), float(subject is not None),
             math.log1p(c_end - c_start),
-            float(any(view.in_quote[k] for k in range(c_start, c_end))),
+            float(any(view.in_quote[c_start:c_end])),
             float(_VERB_DEP.get(token.dep_, 0)),
-            float(any(c.dep_ == "neg" for c in token.children)),
-            float(any(c.dep_ == "aux" and c.lower_ in _MODALS for c in token.children)),
-            float(any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children)),
-            (token.i - sentence.start) / max(1, len(sentence)),
-            math.log1p(len(sentence)), float(inside),
+            float("neg" in kid_deps),
+            float("aux" in kid_deps and any(c.dep_ == "aux" and c.lower_ in _MODALS for c in kids)),
+            float("nsubjpass" in kid_deps or "auxpass" in kid_deps),
+            (i - s_start) / max(1, s_length),
+            math.log1p(s_length), float(inside),
             float(token.i - subject.i) if subject is not None else 0.0,
             float(_TAGS.get(token.tag_, 0)), float(c_start < token.i), float(possessor is not None),
         ]

@@ -19,6 +19,7 @@ import bisect
 import math
 from dataclasses import dataclass
 
+from spacy.symbols import NOUN, PROPN
 from spacy.tokens import Doc
 
 from transforms.entities import Mention
@@ -66,23 +67,6 @@ class SpeakerCandidate:
     features: list[float]
 
 
-def _type_code(doc: Doc, start: int, end: int, label: str | None) -> int:
-    head = doc[end - 1]
-    if end - start == 1 and head.lower_ in _PERSONAL:
-        return 1
-    if end - start == 1 and head.lower_ in _GROUP:
-        return 2
-    if end - start == 1 and head.lower_ == "it":
-        return 3
-    if label is not None:
-        return 4 + _LABEL_CODE.get(label, 4)
-    if head.pos_ == "PROPN":
-        return 9
-    if head.pos_ == "NOUN":
-        return 10
-    return 11
-
-
 class CandidateBuilder:
     """Speaker candidates of one document (mentions and pronouns indexed once)."""
 
@@ -112,6 +96,12 @@ class CandidateBuilder:
         # Sentence number of every token, from the parse's sentence starts (one array pass).
         self.sent_no = numpy.cumsum(doc.to_array(SENT_START) == 1).tolist() if len(doc) else []
         self.lexicon = cue_lexicon()
+        self.arrays = view.arrays
+        strings = doc.vocab.strings
+        self._first_person = {strings.add(w) for w in _FIRST_PERSON}
+        self._pos_propn, self._pos_noun = int(PROPN), int(NOUN)
+        self._dep_hash = {strings.add(d): d for d in _DEP_CODE}
+        self._dep_hash.update({strings.add(d): d for d in ("nsubj", "nsubjpass", "dobj", "dative", "pobj")})
         # Speakers the rules gave the article's attributions: (token, who) in text order.
         self.sources: list[tuple[int, str]] = []
         self.source_count: dict[str, int] = {}
@@ -156,27 +146,39 @@ class CandidateBuilder:
         doc, view = self.doc, self.view
         p_start, p_end = view.para_tok[p]
         if self._tags is None:
-            # POS, DEP and LOWER of every token as plain lists, once per document: the test below
-            # then makes a Token object only for the tokens it keeps.
-            from spacy.attrs import DEP, LOWER, POS
-            from spacy.symbols import NOUN, PRON
-
-            strings = doc.vocab.strings
-            array = doc.to_array([POS, DEP, LOWER])
-            self._tags = (array[:, 0].tolist(), array[:, 1].tolist(), array[:, 2].tolist(), int(PRON), int(NOUN),
-                          {strings.add(d) for d in ("nsubj", "nsubjpass")},
-                          {strings.add(w) for w in ("he", "she", "they", "it", "i", "we")})
-        pos, dep, lower, pron, noun, subjects, pronouns = self._tags
+            self._tags = self._pronouns_and_subjects()
+        tokens, is_pronoun = self._tags
         found = []
-        for i in range(p_start, p_end):
-            if view.in_quote[i] or i in self.label_at:
-                continue
-            if pos[i] == pron and lower[i] in pronouns:
-                found.append((i, i + 1))
-            elif dep[i] in subjects and pos[i] == noun:
-                found.append(speaker_tokens(doc[i], p_start, p_end))
+        for k in range(bisect.bisect_left(tokens, p_start), bisect.bisect_left(tokens, p_end)):
+            i = tokens[k]
+            found.append((i, i + 1) if is_pronoun[k] else speaker_tokens(doc[i], p_start, p_end))
         self._extra[p] = found
         return found
+
+    def _pronouns_and_subjects(self) -> tuple[list[int], list[bool]]:
+        """Tokens outside quotes and mentions that are a personal pronoun or a common noun as
+        subject, in text order, with whether each is the pronoun: one pass over the doc's
+        arrays; ``_paragraph`` makes a Token only for the subjects it keeps."""
+        import numpy
+        from spacy.symbols import NOUN, PRON
+
+        strings = self.doc.vocab.strings
+        arrays = self.arrays
+        n = len(self.doc)
+        if not n:
+            return [], []
+        pos, dep, lower = arrays.columns[:, 0], arrays.columns[:, 1], arrays.columns[:, 2]
+        free = numpy.frombuffer(bytes(self.view.in_quote), dtype=numpy.uint8) == 0
+        if self.label_at:
+            free[numpy.fromiter(self.label_at, dtype=numpy.int64, count=len(self.label_at))] = False
+        pronoun = numpy.zeros(n, dtype=bool)
+        for word in ("he", "she", "they", "it", "i", "we"):
+            pronoun |= lower == numpy.uint64(strings.add(word))
+        pronoun &= pos == int(PRON)
+        subject = ((dep == numpy.uint64(strings.add("nsubj"))) | (dep == numpy.uint64(strings.add("nsubjpass")))) \
+            & (pos == int(NOUN))
+        keep = numpy.flatnonzero(free & (pronoun | subject))
+        return keep.tolist(), pronoun[keep].tolist()
 
     def sentence(self, i: int) -> int:
         return self.sent_no[i]
@@ -232,13 +234,18 @@ class CandidateBuilder:
         rule_key = self.key(*rule) if rule is not None else None
         encloser_key = self.key(*encloser) if encloser is not None else None
         previous_source, next_source = self._neighbours(a, b)
-        lowers = doc[a:b]
-        first_person = float(any(t.lower_ in _FIRST_PERSON for t in lowers)) if b - a <= 80 else -1.0
+        if b - a <= 80:
+            lower, first_hashes = self.arrays.lower, self._first_person
+            first_person = float(any(lower[k] in first_hashes for k in range(a, b)))
+        else:
+            first_person = -1.0
         shared = [float(rule is not None), float(_KIND_CODE.get(att.kind, 0)), float(cue is not None),
                   float(cue is not None and cue_i >= b), float(att.continues_previous)]
         out = []
+        static_cache, keys, sent_no, source_count = self._static_cache, self._keys, self.sent_no, self.source_count
+        has_cue = cue is not None
         for (start, end) in ordered:
-            static = self._static(start, end, spans[(start, end)])
+            static = static_cache.get((start, end)) or self._static(start, end, spans[(start, end)])
             head_i, head_head_i = static[0], static[1]
             if end <= a:
                 distance = a - end
@@ -251,12 +258,12 @@ class CandidateBuilder:
             between_lo, between_hi = (end, a) if end <= a else (b, start)
             persons_between = max(0, bisect.bisect_left(person_starts, between_hi)
                                   - bisect.bisect_left(person_starts, between_lo))
-            s_no = sentence(start)
-            who = self.key(start, end)
+            s_no = sent_no[start]
+            who = keys.get((start, end)) or self.key(start, end)
             out.append(SpeakerCandidate(start, end, [
                 float(is_rule), *shared,
                 static[2], static[3], static[4], static[5],
-                float(cue is not None and head_head_i == cue_i),
+                float(has_cue and head_head_i == cue_i),
                 static[6], static[7],
                 float(distance if end <= a else -distance if start >= b else 0),
                 math.log1p(distance), float(end <= a),
@@ -266,19 +273,19 @@ class CandidateBuilder:
                 float(rank.get((start, end), 0)), float(persons_between), float(is_prev),
                 static[9], static[10], static[11],
                 float(len(spans)),
-                float(abs(cue_i - start)) if cue is not None else -1.0,
+                float(abs(cue_i - start)) if has_cue else -1.0,
                 static[12], float(end - start), float(att.confidence),
                 float(start <= cue_subject_i < end),
-                float(cue is not None and head_head_i == cue_i and static[14]),
+                float(has_cue and head_head_i == cue_i and static[14]),
                 static[15], static[16], static[17],
                 float(q_sent - s_no if s_no < q_sent else s_no - q_last if s_no > q_last else 0),
                 float(who == previous_source), float(who == next_source),
-                math.log1p(self.source_count.get(who, 0)),
+                math.log1p(source_count.get(who, 0)),
                 float(rule_key is not None and who == rule_key and not is_rule),
                 first_person, cue_rate,
                 # "Republicans say that [her use of a server involving ...]": the subject of a verb
                 # the cue hangs under (a reported-speech cue inside someone else's statement)
-                float(cue is not None and static[5] and head_head_i != cue_i
+                float(has_cue and static[5] and head_head_i != cue_i
                       and doc[head_head_i].is_ancestor(cue)),
                 float(encloser is not None),
                 float(encloser is not None and (start < encloser[1] and end > encloser[0] or who == encloser_key)),
@@ -286,44 +293,67 @@ class CandidateBuilder:
         return out
 
     def _static(self, start: int, end: int, label: str | None) -> tuple:
-        """Features of a candidate span that do not depend on the attribution (cached)."""
+        """Features of a candidate span that do not depend on the attribution (cached). Read on
+        the token arrays: the same values as the Tokens' attributes, without making Tokens."""
         key = (start, end)
         found = self._static_cache.get(key)
         if found is not None:
             return found
-        doc, view = self.doc, self.view
-        head = doc[end - 1]
-        for t in doc[start:end]:
-            if t.head.i < start or t.head.i >= end:
-                head = t
+        view, arrays = self.view, self.arrays
+        heads, word = arrays.head, arrays.word
+        head = end - 1
+        for k in range(start, end):
+            if heads[k] < start or heads[k] >= end:
+                head = k
                 break
-        governor = head.head
-        words = [t.lower_ for t in doc[start:end]]
+        governor = heads[head]
+        governor_word = word(governor)
+        head_dep = self._dep_hash.get(arrays.dep[head], "")
+        head_pos = arrays.pos[head]
+        words = [word(k) for k in range(start, end)]
         mention = self.label_at.get(end - 1)
         p = view.para_of[start]
-        cue_seen = self.lexicon.get(governor.lower_)
+        cue_seen = self.lexicon.get(governor_word)
         cue_rate = cue_seen[0] / cue_seen[1] if cue_seen and cue_seen[1] >= 3 else 0.0
-        subject = head.dep_ in ("nsubj", "nsubjpass")
+        subject = head_dep in ("nsubj", "nsubjpass")
         found = (
-            head.i, governor.i,
-            float(_type_code(doc, start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
+            head, governor,
+            float(self._type_code(start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
             float(any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))),
             float(subject),
-            float(governor.lower_ in CUE_FORMS and governor.i != head.i),
-            float(_DEP_CODE.get(head.dep_, 0)),
+            float(governor_word in CUE_FORMS and governor != head),
+            float(_DEP_CODE.get(head_dep, 0)),
             p,
             math.log1p(self.count.get(mention.canonical, 0) if mention is not None else 0),
-            float(start > 0 and doc[start - 1].lower_ in ("told", "by", "to", "asked", "with")),
+            float(start > 0 and word(start - 1) in ("told", "by", "to", "asked", "with")),
             float(start == view.para_tok[p][0] or start == view.body_tok[p]),
-            float(head.pos_ == "PROPN"),
+            float(head_pos == self._pos_propn),
             None,
-            float(head.dep_ in ("dobj", "dative")),
+            float(head_dep in ("dobj", "dative")),
             cue_rate,
-            float(subject and (governor.lower_ in CUE_FORMS or cue_rate >= 0.2)),
-            float(_PREPOSITION_CODE.get(governor.lower_, 12) if head.dep_ == "pobj" else 0),
+            float(subject and (governor_word in CUE_FORMS or cue_rate >= 0.2)),
+            float(_PREPOSITION_CODE.get(governor_word, 12) if head_dep == "pobj" else 0),
         )
         self._static_cache[key] = found
         return found
+
+    def _type_code(self, start: int, end: int, label: str | None) -> int:
+        """Pronoun (he/she, they/we/i, it), entity label, proper or common noun: by the span's last token."""
+        last = self.arrays.word(end - 1)
+        if end - start == 1 and last in _PERSONAL:
+            return 1
+        if end - start == 1 and last in _GROUP:
+            return 2
+        if end - start == 1 and last == "it":
+            return 3
+        if label is not None:
+            return 4 + _LABEL_CODE.get(label, 4)
+        pos = self.arrays.pos[end - 1]
+        if pos == self._pos_propn:
+            return 9
+        if pos == self._pos_noun:
+            return 10
+        return 11
 
 
 def token_range(doc: Doc, start: int, end: int) -> tuple[int, int]:
