@@ -82,17 +82,19 @@ def _as_date(value) -> dt.date | None:
 
 def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = None,
                 models: ExtractionModels | None = None,
-                reported_speech: str = DEFAULT_REPORTED_SPEECH) -> DocumentExtraction:
+                reported_speech: str = DEFAULT_REPORTED_SPEECH, text: str | None = None) -> DocumentExtraction:
     """Rules and the shipped models over one parsed document (no re-parsing).
 
     ``models``: the learned layer (``ExtractionModels.default()`` when None;
     ``ExtractionModels.off()`` for the rules alone). ``reported_speech``: which reported
-    speech is kept (``transforms/reported_speech.py``).
+    speech is kept (``transforms/reported_speech.py``). ``text``: the text the doc was parsed
+    from, when the caller has it (it is ``doc.text``, which re-joins every token).
     """
     gazetteer = gazetteer or default_gazetteer()
     models = models or ExtractionModels.default()
     day = _as_date(date)
-    text = doc.text
+    if text is None or not _spells(doc, text):
+        text = doc.text
     paragraphs = paragraph_bounds(text)
     mentions = find_mentions(doc)
     roles = article_roles(doc, mentions)
@@ -116,6 +118,15 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
             confidence=round(min(1.0, max(0.0, speaker.confidence)), 3),
             speaker_start=speaker.start, speaker_end=speaker.end, speaker_kind=speaker.kind))
     return DocumentExtraction(doc_id, quotes, summarise(mentions))
+
+
+def _spells(doc: Doc, text: str) -> bool:
+    """Whether ``text`` is the doc's text (a cheap check: its length, first and last token)."""
+    if not len(doc):
+        return text == ""
+    last = doc[-1]
+    return (isinstance(text, str) and last.idx + len(last.text_with_ws) == len(text)
+            and text.startswith(doc[0].text) and text.endswith(last.text_with_ws))
 
 
 def extract_documents(docs: Iterable[tuple[str, str, object]], nlp: Language | None = None,
@@ -165,8 +176,8 @@ def _extract_batches(docs: Iterable[tuple], nlp: Language, batch_size: int,
     for batch in _chunks(docs, batch_size):
         # Near copies in the batch are parsed only where they differ (transforms/paragraph_reuse.py).
         parsed = parse_batch(nlp, [text for _, text, _, _ in batch])
-        for doc, (doc_id, _, date, cut) in zip(parsed, batch):
-            result = extract_doc(doc_id, doc, date, gazetteer, models, reported_speech)
+        for doc, (doc_id, text, date, cut) in zip(parsed, batch):
+            result = extract_doc(doc_id, doc, date, gazetteer, models, reported_speech, text)
             result.nlp_truncated = cut
             yield result
 

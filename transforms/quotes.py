@@ -369,10 +369,27 @@ def tokens_with_lower(doc: Doc, forms) -> list[Token]:
 
     if not len(doc):
         return []
-    strings = doc.vocab.strings
-    wanted = numpy.array([strings.add(f) for f in forms], dtype=numpy.uint64)
+    wanted = _sorted_hashes(doc.vocab.strings, tuple(forms))
     lowers = doc.to_array(LOWER)
-    return [doc[int(i)] for i in numpy.nonzero(numpy.isin(lowers, wanted))[0]]
+    # numpy.isin sorts both sides on every call; the forms are sorted once (_sorted_hashes)
+    at = numpy.searchsorted(wanted, lowers)
+    at[at == len(wanted)] = 0
+    return [doc[int(i)] for i in numpy.flatnonzero(wanted[at] == lowers)]
+
+
+_FORM_HASHES: dict[tuple[int, tuple], object] = {}
+
+
+def _sorted_hashes(strings, forms: tuple) -> "object":
+    """The forms' string hashes as a sorted uint64 array, once per vocab and form list."""
+    import numpy
+
+    key = (id(strings), forms)
+    found = _FORM_HASHES.get(key)
+    if found is None:
+        found = numpy.unique(numpy.array([strings.add(f) for f in forms], dtype=numpy.uint64))
+        _FORM_HASHES[key] = found
+    return found
 
 
 class _DocView:

@@ -21,6 +21,7 @@ or a pronoun for the speaker, a sentence more or less, punctuation moved
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 
@@ -49,7 +50,8 @@ def lead_words(text: str, limit: int = LEAD_WORDS) -> list[str]:
     """Folded words of the first whole sentences, as few as give ``limit`` words."""
     words: list[str] = []
     start = 0
-    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+    # Sentence ends found lazily: most quotes give their words in the first sentence or two.
+    for end in itertools.chain((m.end() for m in _SENTENCE_END.finditer(text)), (len(text),)):
         words += _WORD.findall(fold(text[start:end]))
         start = end
         if len(words) >= limit:
