@@ -36,6 +36,8 @@ _ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|ar|as|ash|at|az|an|ul)[-\u2010\u2011
 
 def fold(text: str) -> str:
     """Lower-case, accents removed, curly apostrophes straightened."""
+    if text.isascii():  # nothing to decompose or straighten: the same result, without a loop per character
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
