@@ -49,7 +49,9 @@ started (Kafka read, each dedup join, the NLP stage, the Parquet write) to FILE,
 how long the NLP stage waits for the data path and the write waits for it (bench/RESULTS.md).
 
 Peak RSS: the run's process tree sampled every 100 ms from /proc (bench/common.py): the largest
-single process and the sum over the tree (multi_processing workers are child processes).
+single process and the sum over the tree (multi_processing workers are child processes); and
+each process's own exact peak (VmHWM) by role - the bench child, `newsbeam run`'s launcher of a
+capped run, the SDK workers - so the result says which process is the largest.
 """
 from __future__ import annotations
 
@@ -423,7 +425,7 @@ def bench_case(docs, n: int, case: str, repeats: int, tmp: str, args) -> list[Me
                              f"{detail['finish_s']:.1f}; load1 before {detail['load1']:.1f}; steal {res.steal_s:.1f}s; process wall {res.wall_s:.1f}s cpu {res.cpu_s:.0f}s; "
                              f"peak RSS max {res.peak_single_mb:.0f} MB sum {res.peak_tree_mb:.0f} MB "
                              f"({res.processes_max} procs); rows {detail['rows']}; batches {detail.get('batches')}; "
-                             f"step s: {steps}")
+                             f"step s: {steps}\n         own peaks (VmHWM): {res.roles_line()}")
             print("\n".join(lines), flush=True)
     finally:
         delete_topic(topic)
@@ -452,6 +454,9 @@ def summarise(ms: list[Measurement]) -> list[dict]:
             "bare_cpu": median([m.bare_cpu for m in group]),
             "load": median([m.detail["load1"] for m in group]),
             "steal": median([m.child.steal_s for m in group]),
+            # Each role's largest own peak (VmHWM) per run, median over the runs.
+            "roles": {role: median([m.child.roles()[role]["max_mb"] for m in group if role in m.child.roles()])
+                      for role in sorted({r for m in group for r in m.child.roles()})},
         })
     return rows
 
@@ -469,7 +474,10 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
         f"| {r['beam']:.1f} | {r['finish']:.1f} | {r['nlp']:.1f} | {r['cpu']:.0f} | {_num(r['bare_cpu'], 0)} | {r['load']:.1f} "
         f"| {_num(r['steal'], 1)} |\n"
         for r in rows)
-    return head + body + memory_growth(rows)
+    roles = "".join(f"- own peak (VmHWM) per process role, N={r['n']} {r['case']} {r['mode']}: "
+                    + ", ".join(f"{role} {mb:,.0f} MB" for role, mb in r["roles"].items()) + "\n"
+                    for r in rows if r.get("roles"))
+    return head + body + ("\n" + roles if roles else "") + memory_growth(rows)
 
 
 def _num(value: float, digits: int) -> str:
@@ -488,6 +496,11 @@ def memory_growth(rows: list[dict]) -> str:
                          f"({100 * (b['rss_single'] / a['rss_single'] - 1):+.0f}%), tree "
                          f"{a['rss_tree']:.0f} -> {b['rss_tree']:.0f} MB "
                          f"({100 * (b['rss_tree'] / a['rss_tree'] - 1):+.0f}%)\n")
+            for role in a.get("roles", {}):
+                if role in b.get("roles", {}):
+                    ra, rb = a["roles"][role], b["roles"][role]
+                    lines.append(f"  - {role} own peak (VmHWM): {ra:,.0f} -> {rb:,.0f} MB "
+                                 f"({100 * (rb / ra - 1):+.0f}%)\n")
     return ("\n" + "".join(lines)) if lines else ""
 
 
