@@ -259,50 +259,42 @@ def _history_band_entries(row: Article, num_perm: int, bands: int, rows: int) ->
         yield key, node
 
 
-def _collisions(element) -> Iterator[tuple[str, str]]:
-    """(band_key, item_ids) -> (item_id, band_key) for each member of a bucket of two or more
-    that holds at least one item of this run (earlier runs' rows were compared when written)."""
+def _bucket_pairs(element) -> Iterator[tuple[tuple[str, str], int]]:
+    """(band_key, node ids) -> ((a, b), band) for each pair of a bucket, a < b, that holds at
+    least one item of this run (earlier runs' rows were compared when written)."""
     band_key, ids = element
-    ids = list(ids)
-    if len(ids) > 1 and not all(_is_history(i) for i in ids):
-        for item_id in ids:
-            yield item_id, band_key
-
-
-def _signed_entries(element) -> Iterator[tuple[str, tuple[str, bytes]]]:
-    """(item_id, {signature: [bytes], bands: [band_key...], label: [history label]})
-    -> (band_key, (item_id, bytes)); the story label of a history node that collides."""
-    item_id, grouped = element
-    if grouped["bands"]:
-        for label in grouped["label"][:1]:
-            yield TaggedOutput(_LABELS, (item_id, label))
-    for sig in grouped["signature"][:1]:
-        for band_key in grouped["bands"]:
-            yield band_key, (item_id, sig)
-
-
-def _verified_pairs(element, threshold: float, rows: int) -> Iterator[tuple[str, str]]:
-    """Pairs in one LSH bucket whose estimated Jaccard reaches the threshold.
-
-    A pair that also collides in an earlier band is left to that band's bucket,
-    so every pair is emitted once.
-    """
-    band_key, members = element
-    members = sorted(members, key=lambda m: m[0])
-    if len(members) < 2:
+    ids = sorted(set(ids))
+    if len(ids) < 2:
         return
     band = int(band_key[1:band_key.index(":")])
-    ids = [m[0] for m in members]
-    sigs = np.stack([np.frombuffer(m[1], dtype=np.uint32) for m in members])
-    for i in range(len(ids) - 1):
-        equal = sigs[i + 1:] == sigs[i]
-        similar = equal.mean(axis=1) >= threshold
-        if band:
-            earlier = equal[:, :band * rows].reshape(len(equal), band, rows)
-            similar &= ~earlier.all(axis=2).any(axis=1)
-        for j in np.flatnonzero(similar):
-            if not (_is_history(ids[i]) and _is_history(ids[i + 1 + j])):
-                yield ids[i], ids[i + 1 + j]
+    for i, a in enumerate(ids[:-1]):
+        for b in ids[i + 1:]:
+            if not (_is_history(a) and _is_history(b)):
+                yield (a, b), band
+
+
+def _first_signed(element) -> Iterator:
+    """(node, {signature: [bytes], partner: [b, ...], second: [a, ...], label: [history label]})
+    -> (b, (node, signature)) for each pair (node, b); the story label of a history node that
+    is in a pair."""
+    node, grouped = element
+    if grouped["partner"] or grouped["second"]:
+        for label in grouped["label"][:1]:
+            yield TaggedOutput(_LABELS, (node, label))
+    for sig in grouped["signature"][:1]:
+        for partner in grouped["partner"]:
+            yield partner, (node, sig)
+
+
+def _verified_pairs(element, threshold: float) -> Iterator[tuple[str, str]]:
+    """(b, {signature: [bytes], pending: [(a, a's signature), ...]}) -> (a, b) for each pair
+    whose estimated Jaccard (share of equal MinHash values) reaches the threshold."""
+    node, grouped = element
+    for sig_b in grouped["signature"][:1]:
+        b = np.frombuffer(sig_b, dtype=np.uint32)
+        for a, sig_a in grouped["pending"]:
+            if (np.frombuffer(sig_a, dtype=np.uint32) == b).mean() >= threshold:
+                yield a, node
 
 
 def _initial_label(item: Article) -> tuple[int, str, str]:
@@ -454,20 +446,28 @@ class NearDupStories(beam.PTransform):
         past = history | "HistoryBands" >> WithOutputs(
             _history_band_entries, _SIGNATURES, _LABELS, main="bands",
             args=(self.num_perm, self.bands, self.rows))
-        # Most buckets hold one item, so signatures (512 B) join only the items in a bucket
-        # with others instead of riding along every band entry (32 per item at 0.6).
-        colliding = ((entries["bands"], past["bands"]) | "AllBands" >> beam.Flatten()  # (band_key, id)
-                     | "Buckets" >> beam.GroupByKey()
-                     | "Collisions" >> beam.FlatMap(_collisions))  # (item_id, band_key)
-        signed = ({"signature": (entries[_SIGNATURES], past[_SIGNATURES]) | "AllSignatures" >> beam.Flatten(),
-                   "bands": colliding, "label": past[_LABELS]}
-                  | "AttachSignatures" >> beam.CoGroupByKey()
-                  | "SignedEntries" >> WithOutputs(_signed_entries, _LABELS, main="entries"))
-        near = (signed["entries"]  # (band_key, (item_id, sig))
-                | "CollidingBuckets" >> beam.GroupByKey()
-                | "Verify" >> beam.FlatMap(_verified_pairs, self.threshold, self.rows))
+        # Candidate pairs carry no signature: a story whose members share all their buckets would
+        # otherwise send each member's signature (512 B) once per band (32 at 0.6) through one
+        # grouping, which the portable runners hold whole (the DirectRunner's launcher decoded
+        # ~500 MB of them for a run of 2,500 near copies over a history of 5,000: issue 21).
+        # A pair met in several bands is one pair after the (lifted) combine; then each pair
+        # meets its two signatures in two joins by node.
+        candidates = ((entries["bands"], past["bands"]) | "AllBands" >> beam.Flatten()  # (band_key, id)
+                      | "Buckets" >> beam.GroupByKey()
+                      | "BucketPairs" >> beam.FlatMap(_bucket_pairs)  # ((a, b), band)
+                      | "OncePerPair" >> beam.CombinePerKey(min))
+        signatures = (entries[_SIGNATURES], past[_SIGNATURES]) | "AllSignatures" >> beam.Flatten()
+        first = ({"signature": signatures,
+                  "partner": candidates | "ByFirst" >> beam.Map(lambda kv: kv[0]),
+                  "second": candidates | "BySecond" >> beam.Map(lambda kv: (kv[0][1], kv[0][0])),
+                  "label": past[_LABELS]}
+                 | "SignFirst" >> beam.CoGroupByKey()
+                 | "FirstSigned" >> WithOutputs(_first_signed, _LABELS, main="pending"))
+        near = ({"signature": signatures, "pending": first["pending"]}
+                | "SignSecond" >> beam.CoGroupByKey()
+                | "Verify" >> beam.FlatMap(_verified_pairs, self.threshold))
         initial = ((items | "InitialLabels" >> beam.Map(lambda it: (it["item_id"], _initial_label(it))),
-                    signed[_LABELS]) | "AllLabels" >> beam.Flatten())
+                    first[_LABELS]) | "AllLabels" >> beam.Flatten())
         labels = ((near, entries[_COPY_EDGES]) | "Edges" >> beam.Flatten()
                   | "Components" >> _ConnectedLabels(initial, self.rounds))
         return ({"item": items | "KeyItems" >> beam.Map(lambda it: (it["item_id"], it)),
