@@ -10,6 +10,7 @@ import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
 from transforms.batching_beam import BatchByBudget
+from transforms.heap import release_free_memory
 from transforms.nlp import DEFAULT_BATCH_CHARS, DEFAULT_MAX_CHARS, DEFAULT_MODEL
 from transforms.outputs import WithOutputs
 
@@ -66,6 +67,9 @@ class _ExtractBatch(beam.DoFn):
                     pairs.append((item, self._extract([item])[0]))
                 except Exception as exc:
                     yield TaggedOutput(FAILED, (item, f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]))
+        # The batch's Docs and arrays are garbage now: hand their pages back, or the worker keeps
+        # each batch's freed heap resident and its peak creeps up with the batches (heap.py).
+        release_free_memory()
         if pairs:
             # One element per batch: its rows become Arrow together, where they are made.
             yield [{**item, "quotes": [q.to_dict() for q in result.quotes],
