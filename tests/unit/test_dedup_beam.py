@@ -177,3 +177,45 @@ def test_near_copy_of_an_earlier_runs_row_joins_its_story():
         [("run2/b", "run1/a", "run1/a", "near"), ("run2/c", "run2/c", None, None)],
         history=history)
 
+
+
+# Candidate pairs carry ids only; a pair met in many bands is verified once (issue 21: the
+# signatures no longer ride along every band entry through one grouping).
+def test_bucket_pairs_are_ids_only_and_skip_history_only_pairs():
+    from transforms.dedup import _HISTORY_NODE, _bucket_pairs
+
+    h1, h2 = _HISTORY_NODE + "old-1", _HISTORY_NODE + "old-2"
+    pairs = list(_bucket_pairs(("b3:abc", ["run-b", h2, "run-a", h1, "run-a"])))
+    expected = [("run-a", "run-b"), ("run-a", h1), ("run-a", h2), ("run-b", h1), ("run-b", h2)]
+    assert sorted(pairs) == sorted((tuple(sorted(p)), 3) for p in expected)
+    assert all(isinstance(x, str) for (pair, _) in pairs for x in pair)  # no signature bytes
+    assert list(_bucket_pairs(("b0:x", [h1, h2]))) == []      # earlier runs compared these
+    assert list(_bucket_pairs(("b0:x", ["alone", "alone"]))) == []
+
+
+def test_pairs_are_verified_on_the_whole_signature():
+    import numpy as np
+
+    from transforms.dedup import _verified_pairs
+
+    base = np.arange(128, dtype=np.uint32)
+    close = base.copy()
+    close[:40] += 1000       # 88 of 128 equal: 0.69
+    far = base.copy()
+    far[:70] += 1000         # 58 of 128 equal: 0.45
+    element = ("b", {"signature": [base.tobytes()],
+                     "pending": [("a-close", close.tobytes()), ("a-far", far.tobytes())]})
+    assert list(_verified_pairs(element, 0.6)) == [("a-close", "b")]
+    assert list(_verified_pairs(("b", {"signature": [], "pending": [("a", base.tobytes())]}), 0.6)) == []
+
+
+def test_a_history_row_in_a_pair_brings_its_story_label():
+    from transforms.dedup import _HISTORY_NODE, _LABELS, _first_signed
+
+    node = _HISTORY_NODE + "old"
+    label = (0, "", "story-1")
+    out = list(_first_signed((node, {"signature": [b"s"], "partner": [], "second": ["run-a"],
+                                     "label": [label]})))
+    assert [(o.tag, o.value) for o in out] == [(_LABELS, (node, label))]
+    out = list(_first_signed((node, {"signature": [b"s"], "partner": [], "second": [], "label": [label]})))
+    assert out == []  # not in any pair: its label stays out of the labelling
