@@ -41,7 +41,11 @@ stack-down:
 	bash deploy/local/stack.sh down
 	bash deploy/local/dask.sh down
 
+# The demo's config points at the stack the demo starts: on the ports NEWSBEAM_KAFKA_PORT /
+# NEWSBEAM_S3_PORT move it to (deploy/local/common.sh), unless the endpoints are set explicitly.
 demo: install
+	NEWSBEAM_KAFKA__BOOTSTRAP_SERVERS="$${NEWSBEAM_KAFKA__BOOTSTRAP_SERVERS:-127.0.0.1:$${NEWSBEAM_KAFKA_PORT:-9092}}" \
+	NEWSBEAM_S3__ENDPOINT_URL="$${NEWSBEAM_S3__ENDPOINT_URL:-http://127.0.0.1:$${NEWSBEAM_S3_PORT:-8333}}" \
 	$(VENV)/bin/newsbeam --config deploy/local/newsbeam.local.yaml demo
 
 # Starts the stack if it is not running, runs every test, and stops the stack only if it started it.
