@@ -23,7 +23,7 @@ from spacy.attrs import IDX, LOWER
 from spacy.tokens import Doc, Token
 
 from transforms.datelines import dateline_end
-from transforms.token_arrays import TokenArrays, token_arrays
+from transforms.token_arrays import TokenArrays, form_hashes, in_sorted, token_arrays
 
 # Speech and writing verbs, by surface form (the pipeline runs without a lemmatizer).
 _CUE_LEMMAS = {
@@ -369,27 +369,8 @@ def tokens_with_lower(doc: Doc, forms) -> list[Token]:
 
     if not len(doc):
         return []
-    wanted = _sorted_hashes(doc.vocab.strings, tuple(forms))
     lowers = doc.to_array(LOWER)
-    # numpy.isin sorts both sides on every call; the forms are sorted once (_sorted_hashes)
-    at = numpy.searchsorted(wanted, lowers)
-    at[at == len(wanted)] = 0
-    return [doc[int(i)] for i in numpy.flatnonzero(wanted[at] == lowers)]
-
-
-_FORM_HASHES: dict[tuple[int, tuple], object] = {}
-
-
-def _sorted_hashes(strings, forms: tuple) -> "object":
-    """The forms' string hashes as a sorted uint64 array, once per vocab and form list."""
-    import numpy
-
-    key = (id(strings), forms)
-    found = _FORM_HASHES.get(key)
-    if found is None:
-        found = numpy.unique(numpy.array([strings.add(f) for f in forms], dtype=numpy.uint64))
-        _FORM_HASHES[key] = found
-    return found
+    return [doc[int(i)] for i in numpy.flatnonzero(in_sorted(form_hashes(frozenset(forms)), lowers))]
 
 
 class _DocView:

@@ -24,6 +24,7 @@ from spacy.tokens import Doc, Token
 
 from transforms.quotes import (CUE_FORMS, _DIRECT_ONLY, Attribution, RuleOutput, _DocView,
                                _subject_past_dateline, speaker_tokens)
+from transforms.token_arrays import in_sorted
 
 LEXICON = Path(__file__).with_name("data") / "cue_lexicon.json"
 # A form seen this often in PolNeAR train and never inside an annotated cue is no candidate.
@@ -94,12 +95,7 @@ def _candidate_tokens(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, in
     noun_has = numpy.zeros(n, dtype=bool)
     noun_has[heads[child & _any_equal(dep, codes["clauses"]) & has_that]] = True
     keep = numpy.flatnonzero((pos == VERB) & verb_has | (pos == NOUN) & noun_has)
-    if len(keep) and len(never):
-        forms = lower[keep]
-        at = numpy.searchsorted(never, forms)  # never is sorted
-        at[at == len(never)] = 0
-        keep = keep[never[at] != forms]
-    return keep.tolist()
+    return keep[~in_sorted(never, lower[keep])].tolist()  # never is sorted
 
 
 def _any_equal(column, values) -> "object":

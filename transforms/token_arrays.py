@@ -8,8 +8,10 @@ values are the parse's own, so every test answers as the ``Token`` attribute wou
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 
@@ -50,3 +52,23 @@ def token_arrays(doc: Doc) -> TokenArrays:
     ends = numpy.append(starts[1:], n)
     return TokenArrays(array[:, 0].tolist(), array[:, 1].tolist(), array[:, 2].tolist(), heads.tolist(),
                        starts[number].tolist(), ends[number].tolist(), doc.vocab.strings, array[:, :3], heads)
+
+
+@functools.lru_cache(maxsize=64)
+def form_hashes(forms: frozenset[str]) -> "object":
+    """The forms' string hashes (spaCy's, the same in every vocab) as a sorted numpy uint64 array,
+    once per form set: what ``in_sorted`` looks columns of LOWER hashes up in."""
+    import numpy
+
+    return numpy.unique(numpy.array([hash_string(f) for f in forms], dtype=numpy.uint64))
+
+
+def in_sorted(values, column) -> "object":
+    """``numpy.isin(column, values)`` for a sorted ``values`` (isin sorts both sides on every call)."""
+    import numpy
+
+    if not len(values):
+        return numpy.zeros(len(column), dtype=bool)
+    at = numpy.searchsorted(values, column)
+    at[at == len(values)] = 0
+    return values[at] == column
