@@ -26,9 +26,13 @@ from transforms.entities import Mention
 from transforms.leaders import ARTICLE_ROLES
 from transforms.quotes import CUE_FORMS, Attribution, _DocView, quotes_speaker, speaker_tokens, subject_of
 from transforms.reported_model import cue_lexicon
+from transforms.token_arrays import form_hashes, in_sorted
 
 _PERSONAL = frozenset("he she".split())
 _GROUP = frozenset("they we i".split())
+# What a paragraph offers as a speaker besides its mentions: these pronouns, and common nouns as subjects.
+_PARAGRAPH_PRONOUNS = frozenset("he she they it i we".split())
+_SUBJECT_DEPS = frozenset(("nsubj", "nsubjpass"))
 _LABEL_CODE = {"PERSON": 1, "ORG": 2, "GPE": 3, "NORP": 4}
 _KIND_CODE = {"direct": 0, "mixed": 1, "indirect": 2}
 _DEP_CODE = {"nsubj": 1, "nsubjpass": 2, "pobj": 3, "dobj": 4, "appos": 5, "poss": 6, "compound": 7,
@@ -162,7 +166,6 @@ class CandidateBuilder:
         import numpy
         from spacy.symbols import NOUN, PRON
 
-        strings = self.doc.vocab.strings
         arrays = self.arrays
         n = len(self.doc)
         if not n:
@@ -171,12 +174,8 @@ class CandidateBuilder:
         free = numpy.frombuffer(bytes(self.view.in_quote), dtype=numpy.uint8) == 0
         if self.label_at:
             free[numpy.fromiter(self.label_at, dtype=numpy.int64, count=len(self.label_at))] = False
-        pronoun = numpy.zeros(n, dtype=bool)
-        for word in ("he", "she", "they", "it", "i", "we"):
-            pronoun |= lower == numpy.uint64(strings.add(word))
-        pronoun &= pos == int(PRON)
-        subject = ((dep == numpy.uint64(strings.add("nsubj"))) | (dep == numpy.uint64(strings.add("nsubjpass")))) \
-            & (pos == int(NOUN))
+        pronoun = in_sorted(form_hashes(_PARAGRAPH_PRONOUNS), lower) & (pos == int(PRON))
+        subject = in_sorted(form_hashes(_SUBJECT_DEPS), dep) & (pos == int(NOUN))
         keep = numpy.flatnonzero(free & (pronoun | subject))
         return keep.tolist(), pronoun[keep].tolist()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from spacy.strings import hash_string
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 
@@ -56,11 +56,12 @@ def token_arrays(doc: Doc) -> TokenArrays:
 
 @functools.lru_cache(maxsize=64)
 def form_hashes(forms: frozenset[str]) -> "object":
-    """The forms' string hashes (spaCy's, the same in every vocab) as a sorted numpy uint64 array,
-    once per form set: what ``in_sorted`` looks columns of LOWER hashes up in."""
+    """The forms' string ids as ``StringStore.add`` gives them (the symbol id for a symbol such as
+    "nsubj", else the hash: the same in every vocab) as a sorted numpy uint64 array, once per form
+    set: what ``in_sorted`` looks columns of ``Doc.to_array`` up in."""
     import numpy
 
-    return numpy.unique(numpy.array([hash_string(f) for f in forms], dtype=numpy.uint64))
+    return numpy.unique(numpy.array([get_string_id(f) for f in forms], dtype=numpy.uint64))
 
 
 def in_sorted(values, column) -> "object":
