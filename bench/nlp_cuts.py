@@ -173,10 +173,10 @@ def reuse_cut(texts: list[str], args) -> int:
             times[name].append(cpu(lambda: run(share, copies)))
         print(f"run {r + 1}: whole {times['whole'][-1]:.1f}s, reuse {times['reuse'][-1]:.1f}s", flush=True)
     whole, reuse = statistics.median(times["whole"]), statistics.median(times["reuse"])
-    plan = [p for start in range(0, len(copies), args.batch_size)
-            for p in paragraph_reuse.plan_reuse([t for _, t, _ in copies[start:start + args.batch_size]])]
+    parsed_in_part = sum(len(planned(nlp, [t for _, t, _ in copies[start:start + args.batch_size]]))
+                         for start in range(0, len(copies), args.batch_size))
     print(f"\n{len(copies)} texts ({args.timing_articles} BBC articles + 3 near copies each, batches of "
-          f"{args.batch_size}); {sum(p is not None for p in plan)} parsed in part; CPU s of extract_documents, "
+          f"{args.batch_size}); {parsed_in_part} parsed in part; CPU s of extract_documents, "
           f"median of {args.runs}: parsed whole {whole:.1f}, with reuse {reuse:.1f} (whole / reuse {whole / reuse:.2f})")
     for label, docs in (("BBC articles + near copies", copies), ("BBC corpus as it comes", corpus)):
         a, b = run(2.0, docs), run(on_share, docs)
@@ -187,7 +187,45 @@ def reuse_cut(texts: list[str], args) -> int:
               f"{sum(len(y[1]) for y in b)}; documents whose quotes differ {qd}, entities differ {ed}; "
               f"quote records differing {sum(len(set(x[0]) ^ set(y[0])) for x, y in zip(a, b))}, entity records "
               f"{sum(len(set(x[1]) ^ set(y[1])) for x, y in zip(a, b))}")
+    feed_copies_check(nlp, run)
     return 0
+
+
+def planned(nlp, texts: list[str]) -> dict:
+    """The texts of one batch that parse_batch parses in part (index -> Reuse)."""
+    from transforms import paragraph_reuse
+
+    matches = paragraph_reuse.plan_reuse(texts)
+    bases = sorted({m.base for m in matches if m is not None})
+    docs = [None] * len(texts)
+    for i, doc in zip(bases, nlp.pipe([texts[i] for i in bases])):
+        docs[i] = doc
+    return paragraph_reuse.plan_cuts(matches, docs, texts)
+
+
+def feed_copies_check(nlp, run) -> None:
+    """Near copies among the 200 real feeds' entries (all entries as one batch: an upper bound on
+    what a run pairs): each copy parsed in part beside its base vs parsed whole."""
+    from bench.language_precheck import SHARED, feed_texts
+    from transforms import paragraph_reuse
+
+    texts = [t for path in sorted((SHARED / "feeds").iterdir()) if path.name != "manifest.tsv"
+             for source, t in feed_texts(path, "feeds") if source == "feeds" and t]
+    matches = paragraph_reuse.plan_reuse(texts)
+    pairs = [(m.base, i) for i, m in enumerate(matches) if m is not None]
+    same = reused = chars = taken = 0
+    for base, i in pairs:
+        docs = [(str(base), texts[base], None), (str(i), texts[i], None)]
+        cut = planned(nlp, [texts[base], texts[i]]).get(1)
+        if cut is None:
+            continue
+        reused += 1
+        chars += len(texts[i])
+        taken += cut.prefix + cut.suffix
+        same += run(2.0, docs)[1] == run(paragraph_reuse.MIN_REUSED_SHARE, docs)[1]
+    print(f"200 real feeds: {len(texts)} entry texts, {len(pairs)} near copies matched, {reused} parsed in "
+          f"part ({taken:,} of {chars:,} characters taken from the earlier Doc); quotes and entities equal "
+          f"to a whole parse in {same} of {reused}")
 
 
 if __name__ == "__main__":

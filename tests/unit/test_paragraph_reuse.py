@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from transforms.extract import extract_documents
-from transforms.paragraph_reuse import CONTEXT, paragraph_starts, parse_batch, plan_reuse, reuse_between
+import numpy
+
+from transforms.paragraph_reuse import (CONTEXT, Match, choose_cuts, paragraph_starts, parse_batch, plan_reuse,
+                                        reuse_between)
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_146a92e843f25df6.txt"
 BASE = ("Talks resume in Paris as ministers meet\n\n"
@@ -26,33 +29,55 @@ def test_paragraph_starts_follow_line_breaks():
     assert paragraph_starts("") == [0]
 
 
-def _cut_rules_hold(base, copy, found):
-    starts = paragraph_starts(copy)
-    end = len(copy) - found.suffix
-    assert copy[:found.prefix] == base[:found.prefix]
-    assert copy[end:] == base[len(base) - found.suffix:]
-    # CONTEXT characters of identical text beyond each cut, in both texts.
-    if found.prefix:
-        assert found.prefix in starts and copy[:found.prefix + CONTEXT] == base[:found.prefix + CONTEXT]
-    if found.suffix:
-        assert end in starts and copy[end - CONTEXT:] == base[len(base) - found.suffix - CONTEXT:]
-    # The parsed part carries at least CONTEXT characters of whole paragraphs on each side.
-    assert found.left in starts and (found.left == 0 or found.prefix - found.left >= CONTEXT)
-    assert found.right == len(copy) or (found.right in starts and found.right - end >= CONTEXT)
+def _cut_rules_hold(base, copy, reuse, starts):
+    end = len(copy) - reuse.suffix
+    assert copy[:reuse.prefix] == base[:reuse.prefix]
+    assert copy[end:] == base[len(base) - reuse.suffix:]
+    shift = len(copy) - len(base)
+    # Cuts fall at the base's sentence starts, CONTEXT characters of identical text beyond each.
+    if reuse.prefix:
+        assert reuse.prefix in starts and copy[:reuse.prefix + CONTEXT] == base[:reuse.prefix + CONTEXT]
+    if reuse.suffix:
+        assert end - shift in starts and copy[end - CONTEXT:] == base[len(base) - reuse.suffix - CONTEXT:]
+    # The parsed part carries whole sentences, at least CONTEXT characters, on each side.
+    assert reuse.left == 0 or (reuse.left in starts and reuse.prefix - reuse.left >= CONTEXT)
+    assert reuse.right == len(copy) or (reuse.right - shift in starts and reuse.right - end >= CONTEXT)
 
 
-def test_an_appended_paragraph_reuses_the_paragraphs_well_before_it():
-    copy = BASE + "\n\nThis report was updated."
-    found = reuse_between(BASE, copy)
-    _cut_rules_hold(BASE, copy, found)
-    assert found.suffix == 0 and found.prefix == max(s for s in paragraph_starts(BASE) if s <= len(BASE) - CONTEXT)
+# Sentence starts of a 2,000-character text every 100 characters (what its parse would give).
+STARTS = numpy.arange(100, 2000, 100)
+TEXT = "".join(f"{n:03d}" + "x" * 96 + " " for n in range(20))
 
 
-def test_a_new_headline_reuses_the_rest_as_a_suffix():
-    copy = "A different headline entirely\n\n" + BASE.split("\n\n", 1)[1]
-    found = reuse_between(BASE, copy)
-    _cut_rules_hold(BASE, copy, found)
-    assert found.prefix == 0 and found.suffix >= len(BASE) - BASE.index("The European")
+def test_an_appended_sentence_reuses_the_sentences_well_before_it():
+    copy = TEXT + "An update."
+    match = reuse_between(TEXT, copy)
+    assert match == Match(0, len(TEXT), 0)
+    reuse = choose_cuts(match, STARTS, len(TEXT), len(copy))
+    _cut_rules_hold(TEXT, copy, reuse, STARTS)
+    assert (reuse.prefix, reuse.suffix, reuse.left, reuse.right) == (1800, 0, 1600, len(copy))
+
+
+def test_a_new_first_sentence_reuses_the_rest_as_a_suffix():
+    copy = "A different headline. " + TEXT[100:]
+    match = reuse_between(TEXT, copy)
+    assert match.shared_prefix == 0 and match.shared_suffix >= len(TEXT) - 100
+    reuse = choose_cuts(match, STARTS, len(TEXT), len(copy))
+    _cut_rules_hold(TEXT, copy, reuse, STARTS)
+    assert reuse.prefix == 0 and reuse.suffix == len(TEXT) - 300 and reuse.right == 300 + len(copy) - len(TEXT) + 200
+
+
+def test_a_changed_middle_sentence_keeps_prefix_and_suffix():
+    copy = TEXT[:1050] + "(corrected) " + TEXT[1050:]
+    reuse = choose_cuts(reuse_between(TEXT, copy), STARTS, len(TEXT), len(copy))
+    _cut_rules_hold(TEXT, copy, reuse, STARTS)
+    assert (reuse.prefix, reuse.left) == (800, 600) and reuse.suffix == len(TEXT) - 1300
+
+
+def test_no_cut_where_too_little_would_be_reused():
+    copy = TEXT[:1050] + "(corrected) " + TEXT[1050:]
+    # Sentences too long to cut within the shared text: nothing reusable, parse it whole.
+    assert choose_cuts(reuse_between(TEXT, copy), numpy.array([1000]), len(TEXT), len(copy)) is None
 
 
 LONG = BASE + "\n\n" + BASE.replace("Paris", "Rome").replace("Monday", "Tuesday")
@@ -63,13 +88,6 @@ def _edited_middle(text: str) -> str:
     middle = len(paragraphs) // 2
     paragraphs[middle] += " (corrected)"
     return "\n\n".join(paragraphs)
-
-
-def test_a_changed_middle_paragraph_keeps_prefix_and_suffix():
-    copy = _edited_middle(LONG)
-    found = reuse_between(LONG, copy)
-    _cut_rules_hold(LONG, copy, found)
-    assert found.prefix > 0 and found.suffix > 0
 
 
 def test_equal_unrelated_or_mostly_new_texts_are_parsed_whole():
@@ -100,12 +118,31 @@ def _annotations(doc):
             [(e.start_char, e.end_char, e.label_) for e in doc.ents])
 
 
+class _Recording:
+    """The pipeline, noting every text it is asked to parse."""
+
+    def __init__(self, nlp):
+        self.nlp, self.parsed = nlp, []
+
+    def pipe(self, texts, **kwargs):
+        texts = list(texts)
+        self.parsed += texts
+        return self.nlp.pipe(texts, **kwargs)
+
+    def make_doc(self, text):
+        return self.nlp.make_doc(text)
+
+
 def test_reused_docs_equal_whole_parses_on_these_copies(nlp):
     texts = [BASE, BASE + "\n\nThis report was updated (edition 2).",
              "A different headline entirely\n\n" + BASE.split("\n\n", 1)[1], LONG, _edited_middle(LONG)]
     plan = plan_reuse(texts)
     assert plan[0] is None and plan[3] is None and all(plan[i] is not None for i in (1, 2, 4))
-    reused = parse_batch(nlp, texts)
+    recording = _Recording(nlp)
+    reused = parse_batch(recording, texts)
+    # The copies went through spaCy only in part: their whole texts never did.
+    assert all(texts[i] not in recording.parsed for i in (1, 2, 4))
+    assert sum(map(len, recording.parsed)) < sum(map(len, texts)) - 1000
     whole = list(nlp.pipe(texts))
     for got, want, text in zip(reused, whole, texts):
         assert got.text == text
