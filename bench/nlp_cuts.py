@@ -8,9 +8,10 @@ Pipelines compared, all from the same installed model:
   +attrs    before + transforms/token_attributes.py instead of the attribute ruler
   after     + transforms/greedy_ner.py instead of spaCy's NER decoding (= ``load_nlp``)
   reuse     (``--reuse``) after, with near copies in a batch parsed only where they differ
-            (transforms/paragraph_reuse.py) against after with every text parsed whole: BBC
+            (transforms/near_copy_parse.py) against after with every text parsed whole: BBC
             articles each followed by near copies (a paragraph appended, a new headline, one
-            sentence of the body changed), and the corpus as it comes (its own near duplicates)
+            sentence of the body changed), the corpus as it comes (its own near duplicates), and
+            the near copies among the 200 real feeds' entries
 
 Speed: CPU seconds (``time.process_time``: this process only; the 2-core machine is shared,
 so wall time mostly measures the neighbours) of ``nlp.pipe`` over the BBC texts, and of
@@ -146,7 +147,7 @@ def near_copies(text: str, k: int) -> list[str]:
 
 def reuse_cut(texts: list[str], args) -> int:
     """Paragraph reuse on vs off: CPU of extract_documents, and every record compared."""
-    from transforms import paragraph_reuse
+    from transforms import near_copy_parse
     from transforms.extract import extract_documents
     from transforms.extraction_models import ExtractionModels
     from transforms.nlp import load_nlp
@@ -157,14 +158,14 @@ def reuse_cut(texts: list[str], args) -> int:
     copies = [(f"{i}/{c}", t, None) for i, text in enumerate(texts[:args.timing_articles])
               for c, t in enumerate([text] + near_copies(text, i))]
     drain(extract_documents(corpus[:16], nlp=nlp))
-    on_share = paragraph_reuse.MIN_REUSED_SHARE
+    on_share = near_copy_parse.MIN_REUSED_SHARE
 
     def run(share, docs):
-        paragraph_reuse.MIN_REUSED_SHARE = share
+        near_copy_parse.MIN_REUSED_SHARE = share
         try:
             return [records(x) for x in extract_documents(docs, nlp=nlp, batch_size=args.batch_size)]
         finally:
-            paragraph_reuse.MIN_REUSED_SHARE = on_share
+            near_copy_parse.MIN_REUSED_SHARE = on_share
 
     times: dict[str, list[float]] = {"whole": [], "reuse": []}
     for r in range(args.runs):
@@ -193,25 +194,25 @@ def reuse_cut(texts: list[str], args) -> int:
 
 def planned(nlp, texts: list[str]) -> dict:
     """The texts of one batch that parse_batch parses in part (index -> Reuse)."""
-    from transforms import paragraph_reuse
+    from transforms import near_copy_parse
 
-    matches = paragraph_reuse.plan_reuse(texts)
+    matches = near_copy_parse.plan_reuse(texts)
     bases = sorted({m.base for m in matches if m is not None})
     docs = [None] * len(texts)
     for i, doc in zip(bases, nlp.pipe([texts[i] for i in bases])):
         docs[i] = doc
-    return paragraph_reuse.plan_cuts(matches, docs, texts)
+    return near_copy_parse.plan_cuts(matches, docs, texts)
 
 
 def feed_copies_check(nlp, run) -> None:
     """Near copies among the 200 real feeds' entries (all entries as one batch: an upper bound on
     what a run pairs): each copy parsed in part beside its base vs parsed whole."""
     from bench.language_precheck import SHARED, feed_texts
-    from transforms import paragraph_reuse
+    from transforms import near_copy_parse
 
     texts = [t for path in sorted((SHARED / "feeds").iterdir()) if path.name != "manifest.tsv"
              for source, t in feed_texts(path, "feeds") if source == "feeds" and t]
-    matches = paragraph_reuse.plan_reuse(texts)
+    matches = near_copy_parse.plan_reuse(texts)
     pairs = [(m.base, i) for i, m in enumerate(matches) if m is not None]
     same = reused = chars = taken = 0
     for base, i in pairs:
@@ -222,7 +223,7 @@ def feed_copies_check(nlp, run) -> None:
         reused += 1
         chars += len(texts[i])
         taken += cut.prefix + cut.suffix
-        same += run(2.0, docs)[1] == run(paragraph_reuse.MIN_REUSED_SHARE, docs)[1]
+        same += run(2.0, docs)[1] == run(near_copy_parse.MIN_REUSED_SHARE, docs)[1]
     print(f"200 real feeds: {len(texts)} entry texts, {len(pairs)} near copies matched, {reused} parsed in "
           f"part ({taken:,} of {chars:,} characters taken from the earlier Doc); quotes and entities equal "
           f"to a whole parse in {same} of {reused}")

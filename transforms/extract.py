@@ -17,7 +17,7 @@ from transforms.entities import EntityRecord, find_mentions, summarise
 from transforms.extraction_models import ExtractionModels
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
 from transforms.nlp import bound_text, load_nlp
-from transforms.paragraph_reuse import parse_batch
+from transforms.near_copy_parse import parse_batch
 from transforms.quotes import find_attributions_and_rest, find_quote_spans, paragraph_bounds
 from transforms.reported_speech import DEFAULT as DEFAULT_REPORTED_SPEECH
 from transforms.reported_speech import keeps
@@ -174,7 +174,7 @@ def _extract_batches(docs: Iterable[tuple], nlp: Language, batch_size: int,
                      gazetteer: Gazetteer, models: ExtractionModels,
                      reported_speech: str) -> Iterator[DocumentExtraction]:
     for batch in _chunks(docs, batch_size):
-        # Near copies in the batch are parsed only where they differ (transforms/paragraph_reuse.py).
+        # Near copies in the batch are parsed only where they differ (transforms/near_copy_parse.py).
         parsed = parse_batch(nlp, [text for _, text, _, _ in batch])
         for doc, (doc_id, text, date, cut) in zip(parsed, batch):
             result = extract_doc(doc_id, doc, date, gazetteer, models, reported_speech, text)

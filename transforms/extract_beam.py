@@ -88,7 +88,7 @@ def story_key(item: dict) -> str:
 
 def story_order(item: dict) -> str:
     # A story's members side by side, so its near copies land in one NLP batch with the text
-    # they copy and are parsed only where they differ (transforms/paragraph_reuse.py).
+    # they copy and are parsed only where they differ (transforms/near_copy_parse.py).
     return f"{story_key(item)}\x00{item['item_id']}"
 
 

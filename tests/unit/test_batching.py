@@ -124,7 +124,7 @@ def test_groups_hold_about_two_batches_each():
 
 
 def test_a_story_lands_in_one_batch_side_by_side():
-    # What paragraph reuse needs (transforms/paragraph_reuse.py): a near copy in the same NLP
+    # What near-copy reuse needs (transforms/near_copy_parse.py): a near copy in the same NLP
     # batch as the text it copies. With item_id as the only key they spread over the groups.
     from transforms.extract_beam import story_key, story_order
 

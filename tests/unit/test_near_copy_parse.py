@@ -1,4 +1,4 @@
-"""transforms/paragraph_reuse.py: near copies in a batch are parsed only where they differ, and
+"""transforms/near_copy_parse.py: near copies in a batch are parsed only where they differ, and
 come out with the tokens, tags, parse and entities of the text parsed whole."""
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pytest
 from transforms.extract import extract_documents
 import numpy
 
-from transforms.paragraph_reuse import (CONTEXT, Match, choose_cuts, paragraph_starts, parse_batch, plan_reuse,
+from transforms.near_copy_parse import (CONTEXT, Match, choose_cuts, paragraph_starts, parse_batch, plan_reuse,
                                         reuse_between)
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_146a92e843f25df6.txt"
