@@ -46,14 +46,11 @@ def checked_rows(article: dict, run_id: str) -> list[tuple[str, dict]]:
 
 
 def article_rows(article: dict, run_id: str) -> Iterator:
-    """One article -> its rows, or one `rejects` row at stage `rows` (tagged REJECTS) with the
-    raw record, when they cannot be written: never a failed run, never half an article."""
-    try:
-        rows = checked_rows(article, run_id)
-    except Exception as exc:
-        yield TaggedOutput(REJECTS, _rows_reject(article, exc))
-        return
-    yield from rows
+    """One article -> its rows as one list (they become Arrow together: one chunk per file, not
+    an element per row through the writer's shuffle), or one `rejects` row at stage `rows`
+    (tagged REJECTS) with the raw record, when they cannot be written: never a failed run,
+    never half an article."""
+    yield from batch_rows([article], run_id)
 
 
 def batch_rows(batch: list[dict], run_id: str) -> Iterator:

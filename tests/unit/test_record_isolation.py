@@ -36,7 +36,8 @@ BAD_ARTICLES = [_article(fetched_at="not-a-date"), _article(published="yesterday
 
 @pytest.mark.parametrize("bad", BAD_ARTICLES)
 def test_rows_step_rejects_a_whole_article_whose_rows_cannot_be_written(bad):
-    assert [t for t, _ in article_rows(_article(), "r")] == ["articles"]
+    (rows,) = list(article_rows(_article(), "r"))
+    assert [t for t, _ in rows] == ["articles"]
     (out,) = list(article_rows(bad, "r"))
     assert out.tag == REJECTS and out.value["stage"] == "rows" and out.value["payload"] == b"{raw}"
     assert out.value["item_id"] == "i1" and "\n" not in out.value["error"]
