@@ -1,5 +1,6 @@
 """transforms/near_copy_parse.py: near copies in a batch are parsed only where they differ, and
 come out with the tokens, tags, parse and entities of the text parsed whole."""
+import random
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,26 @@ def _edited_middle(text: str) -> str:
     middle = len(paragraphs) // 2
     paragraphs[middle] += " (corrected)"
     return "\n\n".join(paragraphs)
+
+
+def test_cuts_keep_their_margins_on_random_edits():
+    # Any text, any sentence starts, any edit: a cut is a sentence start of the base with CONTEXT
+    # characters of identical text beyond it, and the parsed part covers everything that differs.
+    rng = random.Random(7)
+    for _ in range(300):
+        base = "".join(rng.choice("ab ") for _ in range(rng.randint(300, 3000)))
+        starts = numpy.array(sorted(rng.sample(range(1, len(base)), rng.randint(1, 40))))
+        at = rng.randint(0, len(base))
+        removed = rng.randint(0, 50)
+        copy = base[:at] + "X" * rng.randint(0, 80) + base[at + removed:]
+        match = reuse_between(base, copy)
+        reuse = match and choose_cuts(match, starts, len(base), len(copy))
+        if not reuse:
+            continue
+        _cut_rules_hold(base, copy, reuse, starts)
+        end = len(copy) - reuse.suffix
+        assert reuse.prefix < end and reuse.left <= reuse.prefix and end <= reuse.right
+        assert reuse.prefix + reuse.suffix >= 0.5 * len(copy)
 
 
 def test_equal_unrelated_or_mostly_new_texts_are_parsed_whole():
