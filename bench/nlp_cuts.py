@@ -146,7 +146,7 @@ def near_copies(text: str, k: int) -> list[str]:
 
 
 def reuse_cut(texts: list[str], args) -> int:
-    """Paragraph reuse on vs off: CPU of extract_documents, and every record compared."""
+    """Near-copy reuse on vs off: CPU of extract_documents, and every record compared."""
     from transforms import near_copy_parse
     from transforms.extract import extract_documents
     from transforms.extraction_models import ExtractionModels
@@ -174,8 +174,9 @@ def reuse_cut(texts: list[str], args) -> int:
             times[name].append(cpu(lambda: run(share, copies)))
         print(f"run {r + 1}: whole {times['whole'][-1]:.1f}s, reuse {times['reuse'][-1]:.1f}s", flush=True)
     whole, reuse = statistics.median(times["whole"]), statistics.median(times["reuse"])
-    parsed_in_part = sum(len(planned(nlp, [t for _, t, _ in copies[start:start + args.batch_size]]))
-                         for start in range(0, len(copies), args.batch_size))
+    batches = [[t for _, t, _ in copies[start:start + args.batch_size]]
+               for start in range(0, len(copies), args.batch_size)]
+    parsed_in_part = sum(len(near_copy_parse.parse_planned(nlp, batch)[1]) for batch in batches)
     print(f"\n{len(copies)} texts ({args.timing_articles} BBC articles + 3 near copies each, batches of "
           f"{args.batch_size}); {parsed_in_part} parsed in part; CPU s of extract_documents, "
           f"median of {args.runs}: parsed whole {whole:.1f}, with reuse {reuse:.1f} (whole / reuse {whole / reuse:.2f})")
@@ -192,18 +193,6 @@ def reuse_cut(texts: list[str], args) -> int:
     return 0
 
 
-def planned(nlp, texts: list[str]) -> dict:
-    """The texts of one batch that parse_batch parses in part (index -> Reuse)."""
-    from transforms import near_copy_parse
-
-    matches = near_copy_parse.plan_reuse(texts)
-    bases = sorted({m.base for m in matches if m is not None})
-    docs = [None] * len(texts)
-    for i, doc in zip(bases, nlp.pipe([texts[i] for i in bases])):
-        docs[i] = doc
-    return near_copy_parse.plan_cuts(matches, docs, texts)
-
-
 def feed_copies_check(nlp, run) -> None:
     """Near copies among the 200 real feeds' entries (all entries as one batch: an upper bound on
     what a run pairs): each copy parsed in part beside its base vs parsed whole."""
@@ -217,7 +206,7 @@ def feed_copies_check(nlp, run) -> None:
     same = reused = chars = taken = 0
     for base, i in pairs:
         docs = [(str(base), texts[base], None), (str(i), texts[i], None)]
-        cut = planned(nlp, [texts[base], texts[i]]).get(1)
+        cut = near_copy_parse.parse_planned(nlp, [texts[base], texts[i]])[1].get(1)
         if cut is None:
             continue
         reused += 1

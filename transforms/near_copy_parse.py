@@ -19,6 +19,7 @@ is left (quotes and entities of copies, reused vs parsed whole; BBC and the 200 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -60,14 +61,13 @@ class Reuse:
     right: int = 0
 
 
+_PARAGRAPH_START = re.compile(r"\n(?=[^\n])")
+
+
 def paragraph_starts(text: str) -> list[int]:
     """Offsets where a paragraph starts: 0 and every position right after a run of line breaks
     (not the end of the text)."""
-    starts = [0]
-    for i in range(1, len(text)):
-        if text[i - 1] == "\n" and text[i] != "\n":
-            starts.append(i)
-    return starts
+    return [0] + [m.end() for m in _PARAGRAPH_START.finditer(text)]
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -204,8 +204,6 @@ def assemble(nlp: Language, text: str, base: Doc, base_len: int, reuse: Reuse, m
     """The Doc of ``text`` from ``base``'s reused sentences and ``middle`` (the parse of
     ``text[reuse.left:reuse.right]``), or None when a cut does not fall cleanly between
     sentences (the caller parses the text whole)."""
-    from spacy.attrs import IDX, ORTH, SPACY
-
     end = len(text) - reuse.suffix
     middle_len = reuse.right - reuse.left
     pieces = []  # (doc, its length in characters, first character, end character)
@@ -214,21 +212,22 @@ def assemble(nlp: Language, text: str, base: Doc, base_len: int, reuse: Reuse, m
     pieces.append((middle, middle_len, reuse.prefix - reuse.left, end - reuse.left))
     if reuse.suffix:
         pieces.append((base, base_len, base_len - reuse.suffix, base_len))
-    arrays, forms = [], []
-    offsets: dict[int, numpy.ndarray] = {}
+    attrs = ["IDX", "ORTH", "SPACY", *_PIECE_ATTRS]
+    columns: dict[int, numpy.ndarray] = {}  # base gives the prefix and the suffix: read it once
+    arrays = []
     for doc, length, start, stop in pieces:
-        if id(doc) not in offsets:
-            offsets[id(doc)] = doc.to_array([IDX]).astype("int64").ravel()
-        span = _tokens(doc, start, stop, offsets[id(doc)], length)
+        if id(doc) not in columns:
+            columns[id(doc)] = doc.to_array(attrs)
+        array = columns[id(doc)]
+        span = _tokens(doc, start, stop, array[:, 0].astype("int64"), length)
         if span is None:
             return None
-        a, b = span
-        arrays.append(doc.to_array(list(_PIECE_ATTRS))[a:b])
-        forms.append(doc.to_array([ORTH, SPACY])[a:b])
+        arrays.append(array[span[0]:span[1]])
+    joined_array = numpy.concatenate(arrays)
     joined = nlp.make_doc(text)
-    if not numpy.array_equal(numpy.concatenate(forms), joined.to_array([ORTH, SPACY])):
+    if not numpy.array_equal(joined_array[:, 1:3], joined.to_array(["ORTH", "SPACY"])):
         return None  # the copy tokenises differently at a cut: parse it whole
-    joined.from_array(list(_PIECE_ATTRS), numpy.concatenate(arrays))
+    joined.from_array(list(_PIECE_ATTRS), joined_array[:, 3:])
     return joined
 
 
@@ -248,15 +247,22 @@ def plan_cuts(matches: Sequence[Match | None], docs: Sequence[Doc | None], texts
     return plan
 
 
-def parse_batch(nlp: Language, texts: list[str], min_share: float | None = None) -> list[Doc]:
-    """``list(nlp.pipe(texts))``, with near copies in the batch parsed only where they differ."""
+def parse_planned(nlp: Language, texts: list[str],
+                  min_share: float | None = None) -> tuple[list[Doc | None], dict[int, Reuse]]:
+    """Parse the texts no earlier text of the batch can give sentences to; returns their Docs
+    (None for the others) and the cuts of the texts that will be parsed in part."""
     matches = plan_reuse(texts, min_share)
     docs: list[Doc | None] = [None] * len(texts)
     whole = [i for i, m in enumerate(matches) if m is None]
     for i, doc in zip(whole, nlp.pipe([texts[i] for i in whole], batch_size=max(1, len(whole)))):
         docs[i] = doc
     # The cuts fall where the earlier text's parse starts a sentence: chosen now it is parsed.
-    plan = plan_cuts(matches, docs, texts, min_share)
+    return docs, plan_cuts(matches, docs, texts, min_share)
+
+
+def parse_batch(nlp: Language, texts: list[str], min_share: float | None = None) -> list[Doc]:
+    """``list(nlp.pipe(texts))``, with near copies in the batch parsed only where they differ."""
+    docs, plan = parse_planned(nlp, texts, min_share)
     partial = list(plan)
     middles = [texts[i][plan[i].left:plan[i].right] for i in partial]
     for i, middle in zip(partial, nlp.pipe(middles, batch_size=max(1, len(partial)))):
