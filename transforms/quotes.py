@@ -129,7 +129,8 @@ _DIRECT_ONLY = frozenset({"continue", "post", "agree", "read", "chant", "sing", 
                           "go", "interject", "mutter", "whisper", "quote", "yell", "scream", "shout",
                           "muse", "fume", "boom", "echo", "mock", "scoff", "snap", "gush", "thunder",
                           "wonder", "put", "elaborate"})
-_INDIRECT_FORMS = tuple(f for f, lemma in CUE_FORMS.items() if lemma not in _DIRECT_ONLY)
+_INDIRECT_FORMS = frozenset(f for f, lemma in CUE_FORMS.items() if lemma not in _DIRECT_ONLY)
+_ACCORDING = frozenset(("according",))
 # Cues whose content is an object/infinitive rather than a that-clause.
 _OBJECT_CUES = frozenset({"urge", "accuse", "warn", "demand", "promise", "vow", "pledge", "deny",
                           "ask", "caution", "charge"})
@@ -362,7 +363,7 @@ def _according_to(doc: Doc, lo: int, hi: int) -> tuple[Token, tuple[int, int]] |
     return None
 
 
-def tokens_with_lower(doc: Doc, forms) -> list[Token]:
+def tokens_with_lower(doc: Doc, forms: frozenset[str]) -> list[Token]:
     """Tokens whose lower-case form is one of ``forms``, found on the doc's arrays: a Python
     loop over every token (a Token object each) costs more than the rules that follow."""
     import numpy
@@ -370,7 +371,7 @@ def tokens_with_lower(doc: Doc, forms) -> list[Token]:
     if not len(doc):
         return []
     lowers = doc.to_array(LOWER)
-    return [doc[int(i)] for i in numpy.flatnonzero(in_sorted(form_hashes(frozenset(forms)), lowers))]
+    return [doc[int(i)] for i in numpy.flatnonzero(in_sorted(form_hashes(forms), lowers))]
 
 
 class _DocView:
@@ -662,7 +663,7 @@ def find_attributions_and_rest(doc: Doc, paragraphs: list[tuple[int, int]] | Non
 def _according_to_clauses(doc: Doc, view: _DocView, used_cues: set[int]) -> list[Attribution]:
     """'Sales fell, according to the report': the rest of the sentence is the content."""
     out = []
-    for token in tokens_with_lower(doc, ("according",)):
+    for token in tokens_with_lower(doc, _ACCORDING):
         if token.i in used_cues or view.in_quote[token.i]:
             continue
         if token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
