@@ -316,11 +316,10 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
     if head.text.isupper() and len(head.text) <= 3 and head.i > 0 and doc_text_before(head) in ("-", "("):
         head = head.head if head.head.i != head.i else head  # "(R-OH)" after a name: the name
     if head.pos_ == "NOUN":
-        for child in head.rights:
-            if child.dep_ == "appos" and child.pos_ == "PROPN" and child.ent_type_ == "PERSON" and child.i < hi:
-                head = child
-                lo = max(lo, child.left_edge.i)
-                break
+        name = _appositive_name(head, hi)
+        if name is not None:
+            head = name
+            lo = max(lo, name.left_edge.i)
     start = head.i
     for child in head.lefts:
         if child.dep_ in ("compound", "amod", "det", "poss", "nmod", "flat", "punct", "case", "nummod"):
@@ -331,6 +330,28 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
         if child.dep_ in ("flat", "compound") and child.i == end:
             end = child.i + 1
     return max(start, lo), min(end, hi)
+
+
+def _appositive_name(head: Token, hi: int) -> Token | None:
+    """The person's name in apposition to a title noun, before ``hi``. The parser often hangs it
+    on the last noun of the title's prepositional phrase instead ("The president of the European
+    Central Bank, Christine Lagarde, said": ``Lagarde`` is an appos of ``Bank``); a name after an
+    organisation or place still names the title's holder, so that attachment counts too."""
+    def name_among(children) -> Token | None:
+        for child in children:
+            if child.dep_ == "appos" and child.pos_ == "PROPN" and child.ent_type_ == "PERSON" and child.i < hi:
+                return child
+        return None
+
+    found = name_among(head.rights)
+    if found is not None:
+        return found
+    for prep in head.rights:
+        if prep.dep_ == "prep" and prep.lower_ in ("of", "for", "at"):
+            for obj in prep.rights:
+                if obj.dep_ == "pobj" and obj.ent_type_ in ("ORG", "GPE", "NORP", "FAC"):
+                    return name_among(obj.rights)
+    return None
 
 
 def doc_text_before(token: Token) -> str:

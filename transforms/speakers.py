@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 
 from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, surname_forms
 from transforms.leaders import _FORMER, Gazetteer, Role, _match_role, role_head
-from transforms.quotes import Attribution, QuoteSpan, quotes_speaker
+from transforms.quotes import _SUBJECT_DEPS, Attribution, QuoteSpan, quotes_speaker
 
 _MALE = frozenset("he him his himself".split())
 _FEMALE = frozenset("she her hers herself".split())
@@ -80,6 +80,17 @@ def _gender(mention: Mention, doc: Doc) -> str | None:
     if before in _MALE_TITLES or first in _MALE_NAMES:
         return "m"
     return None
+
+
+def _of_subject(doc: Doc, m: Mention) -> bool:
+    """Whether the mention qualifies a sentence's subject: its modifier or possessor ("Acme shares",
+    "Acme's chief") or the object of its "of" ("Shares of Acme")."""
+    root = doc[m.tok_start:m.tok_end].root
+    if root.dep_ == "poss":
+        return root.head.dep_ in _SUBJECT_DEPS
+    if root.dep_ == "compound":  # not in "its new RipGuard technology": someone else's thing
+        return root.head.dep_ in _SUBJECT_DEPS and not any(c.dep_ == "poss" for c in root.head.lefts)
+    return root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ in _SUBJECT_DEPS
 
 
 class SpeakerResolver:
@@ -210,11 +221,13 @@ class SpeakerResolver:
         before the quote. One whose name holds the head noun and the description's modifiers
         ("the ministry" -> "Ministry of Defence"; "the terrorist group" is not "SITE Intelligence
         Group"). A generic head ("the company") or "it" only goes to an organisation the article
-        was talking about: the last one that spoke or was the subject of a sentence; a mere
-        mention in passing ("telling Fox 35") is no referent, and the description stays as written."""
+        was talking about: the last one that spoke or was the subject of a sentence; failing both,
+        a generic description takes the last one a subject was of ("Acme shares fell", "Shares of
+        Acme fell", "Acme's chief said"). A mere mention in passing ("telling Fox 35") is no
+        referent, and the description stays as written."""
         k = bisect.bisect_left(self.org_starts, before) - 1
         window_start = self.paragraph_starts[max(0, self._paragraph(before) - 3)]
-        salient = None
+        salient = qualifier = None
         while k >= 0 and self.orgs[k].start >= window_start:
             m = self.orgs[k]
             name = m.text.lower()
@@ -222,13 +235,19 @@ class SpeakerResolver:
                 return m.canonical
             if salient is None and m.is_subject:
                 salient = m
+            if qualifier is None and _of_subject(self.doc, m):
+                qualifier = m
             k -= 1
         if modifiers or head is not None and head not in _GENERIC_ORG_NOUNS:
             return None
         if self.last is not None and self.last_kind == ORGANISATION and self.last[0] >= window_start and (
                 salient is None or self.last[0] > salient.start):
             return self.last[1]
-        return salient.canonical if salient else None
+        if salient is not None:
+            return salient.canonical
+        # Only a description falls back to the organisation a subject was of; "it" is too often
+        # a thing ("Windows users", "iPod sales" are no speakers).
+        return qualifier.canonical if qualifier is not None and head is not None else None
 
     def resolve(self, att: Attribution) -> ResolvedSpeaker:
         doc = self.doc

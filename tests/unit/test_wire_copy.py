@@ -139,6 +139,38 @@ def test_organisation_speakers(nlp, text, org):
     assert not q.is_leadership
 
 
+@pytest.mark.parametrize("text, name", [
+    # The parser hangs the name on the organisation, not on the title whose holder it names.
+    ("The president of the European Central Bank, Maria Keller, said rates would hold.", "Maria Keller"),
+    ("A spokeswoman for the Foreign Ministry, Lena Hartmann, said the claims were false.", "Lena Hartmann"),
+    ("An economist at Goldman Sachs, Tomas Varga, said growth would slow.", "Tomas Varga"),
+])
+def test_a_name_in_apposition_after_the_titles_organisation_is_the_speaker(nlp, text, name):
+    [q] = extract(nlp, text)
+    assert q.speaker == q.speaker_name == name
+
+
+@pytest.mark.parametrize("text", [
+    "Shares of Acme Corp fell sharply on Monday. \u201cWe are reviewing our options,\u201d the company said.",
+    "Acme Corp shares fell 3% on Tuesday. \u201cWe are reviewing our options,\u201d the company said.",
+    "Acme Corp\u2019s chief executive resigned. \u201cWe are reviewing our options,\u201d the company said.",
+])
+def test_the_company_is_the_one_the_subject_was_of(nlp, text):
+    [q] = extract(nlp, text)
+    assert (q.speaker, q.speaker_name, q.speaker_kind) == ("the company", "Acme Corp", "organisation")
+
+
+@pytest.mark.parametrize("text", [
+    # someone else's product is no referent ...
+    "Globex says its new Acme Corp technology will stop most copies. \u201cIt works,\u201d the firm said.",
+    # ... and "it" (too often a thing) does not go to an organisation that only qualified a subject
+    "Acme Corp shares fell 3% on Tuesday. \u201cWe are reviewing our options,\u201d it said.",
+])
+def test_an_organisation_that_only_qualified_a_subject_is_not_always_the_referent(nlp, text):
+    q = quote_with(extract(nlp, text), "\u201c")
+    assert q.speaker_name != "Acme Corp"
+
+
 def test_people_are_person_kind(nlp):
     q = quote_with(extract(nlp, "\u201cWe will win,\u201d Maria Lopez said."), "We will win")
     assert q.speaker_kind == "person"
