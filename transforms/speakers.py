@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, surname_forms
+from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, extend_particles, surname_forms
 from transforms.leaders import _FORMER, Gazetteer, Role, _match_role, role_head
 from transforms.quotes import _SUBJECT_DEPS, Attribution, QuoteSpan, quotes_speaker
 
@@ -254,6 +254,8 @@ class SpeakerResolver:
         if att.speaker_start is None:
             return self._continuation(att)
         span = doc[att.speaker_start:att.speaker_end]
+        if span[-1].lower_ in NAME_PARTICLES:  # the parse's subject was "de" of "de la Fuente said"
+            span = doc[slice(*extend_particles(doc, span.start, span.end))]
         start, end, text = span.start_char, span.end_char, span.text
         before = min(start, att.start)
         mention = self._named_head(span)

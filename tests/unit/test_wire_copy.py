@@ -220,6 +220,14 @@ def test_names_with_particles_resolve_to_one_person(nlp, first, later, full):
     assert q.is_leadership
 
 
+def test_a_particle_parsed_as_the_subject_still_names_the_person(nlp):
+    # the parse makes "de" the subject of "said" (and "Fuente" a second one)
+    text = ('Spanish Labour Minister Yolanda Diaz de la Fuente said wages must rise. '
+            '"Workers deserve more," de la Fuente said.')
+    q = quote_with(extract(nlp, text), "Workers deserve more")
+    assert (q.speaker, q.speaker_name) == ("de la Fuente", "Yolanda Diaz de la Fuente")
+
+
 def test_one_statement_id_across_outlets(nlp):
     outlets = [
         'THE HAGUE (Reuters) - Dutch Defence Minister Ruben van der Meer said on Tuesday the troops would stay.'
