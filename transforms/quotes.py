@@ -723,6 +723,9 @@ def _content_range(verb: Token, lemma: str) -> tuple[int, int] | None:
     if lemma in ("tell", "write"):
         deps = ("ccomp", "dobj")
     children = [c for c in verb.children if c.dep_ in deps]
+    if lemma == "tell" and any(c.dep_ == "ccomp" for c in children):
+        # "told reporters (that) X": the object is who heard it, not what was said
+        children = [c for c in children if c.dep_ == "ccomp"]
     if lemma in _OBJECT_CUES:
         children = [c for c in children if c.dep_ != "prep" or c.lower_ in ("of", "against", "for")]
     if not children:

@@ -82,6 +82,16 @@ def test_indirect_and_mixed_speech(nlp):
     assert "\u201cfraud\u201d" in found[1][0]
 
 
+@pytest.mark.parametrize("text, content", [
+    ("The senator told reporters that the bill would fail.", "that the bill would fail"),
+    ("The senator told CNN the bill would fail.", "the bill would fail"),
+    ("The senator told CNN a story about the bill.", "a story about the bill"),  # no clause: the object is what was told
+])
+def test_who_was_told_is_not_what_was_said(nlp, text, content):
+    [found] = [q for q in quotes(nlp, text) if q[2] == "told"]
+    assert found[0] == content
+
+
 def test_cueless_quote_is_kept_as_continuation(nlp):
     text = '"First part," Smith said. "Second part of the same speech."'
     attributions = find_attributions(nlp(text))
