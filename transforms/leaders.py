@@ -183,7 +183,9 @@ def _match_role(words: list[str]) -> tuple[str, int] | None:
 
 
 def _body_in(tokens) -> str | None:
-    """An international body named inside ``tokens`` ("IMF", "the United Nations"), longest first."""
+    """The international body whose head a title names: one named last in ``tokens`` ("IMF",
+    "the United Nations", "the IMF's"), longest first. A word after it names a part of the body
+    and its own chief ("the European Commission's tech chief", "the UN refugee agency")."""
     texts = [t.text for t in tokens]
     for i in range(len(texts)):
         if not texts[i][:1].isupper():
@@ -191,7 +193,9 @@ def _body_in(tokens) -> str | None:
         for n in range(min(_MAX_BODY_WORDS, len(texts) - i), 0, -1):
             key = " ".join(texts[i:i + n]).lower()
             if key in INTERNATIONAL_BODIES:
-                return INTERNATIONAL_BODIES[key]
+                if all(t in ("'s", "\u2019s") or not t.isalnum() for t in texts[i + n:]):
+                    return INTERNATIONAL_BODIES[key]
+                break
     return None
 
 

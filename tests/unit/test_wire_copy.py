@@ -115,6 +115,14 @@ def test_heads_of_international_bodies_are_leaders(nlp, text):
     assert q.speaker_country in ("International Monetary Fund", "World Health Organization", "United Nations", "NATO")
 
 
+@pytest.mark.parametrize("title", ["the European Commission\u2019s tech chief", "the IMF\u2019s research chief"])
+def test_the_chief_of_a_part_of_an_international_body_is_not_its_head(nlp, title):
+    text = f"\u201cThe outlook has darkened,\u201d {title}, Maria Keller, said on Friday."
+    q = quote_with(extract(nlp, text), "The outlook has darkened")
+    assert q.speaker_name == "Maria Keller"
+    assert not q.is_leadership, (q.speaker_role, q.speaker_country)
+
+
 def test_a_plain_chief_or_party_leader_is_not_a_leader(nlp):
     text = ("Opposition leader Kemi Badenoch spoke on Monday. \u201cWe will vote against it,\u201d Badenoch said.\n\n"
             "Fire chief Dan Morris said: \u201cThe blaze is under control.\u201d")
