@@ -332,6 +332,9 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
     return max(start, lo), min(end, hi)
 
 
+_BODY_TYPES = frozenset(("ORG", "GPE", "NORP", "FAC"))
+
+
 def _appositive_name(head: Token, hi: int) -> Token | None:
     """The person's name in apposition to a title noun, before ``hi``. The parser often hangs it
     on the last noun of the title's prepositional phrase instead ("The president of the European
@@ -349,7 +352,9 @@ def _appositive_name(head: Token, hi: int) -> Token | None:
     for prep in head.rights:
         if prep.dep_ == "prep" and prep.lower_ in ("of", "for", "at"):
             for obj in prep.rights:
-                if obj.dep_ == "pobj" and obj.ent_type_ in ("ORG", "GPE", "NORP", "FAC"):
+                # "the European Central Bank", "the UN refugee agency": an organisation or place,
+                # not "the defendant, Dan Morris", where the name is the defendant's
+                if obj.dep_ == "pobj" and any(t.ent_type_ in _BODY_TYPES for t in (obj, *obj.lefts)):
                     return name_among(obj.rights)
     return None
 

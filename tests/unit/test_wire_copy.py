@@ -152,10 +152,16 @@ def test_organisation_speakers(nlp, text, org):
     ("The president of the European Central Bank, Maria Keller, said rates would hold.", "Maria Keller"),
     ("A spokeswoman for the Foreign Ministry, Lena Hartmann, said the claims were false.", "Lena Hartmann"),
     ("An economist at Goldman Sachs, Tomas Varga, said growth would slow.", "Tomas Varga"),
+    ("The head of the UN refugee agency, Filippo Grandi, said the numbers were rising.", "Filippo Grandi"),
 ])
 def test_a_name_in_apposition_after_the_titles_organisation_is_the_speaker(nlp, text, name):
     [q] = extract(nlp, text)
     assert q.speaker == q.speaker_name == name
+
+
+def test_a_name_in_apposition_to_a_person_after_the_title_is_not_the_speaker(nlp):
+    [q] = extract(nlp, "The lawyer for the defendant, Dan Morris, said the trial was unfair.")
+    assert q.speaker_name != "Dan Morris"  # the defendant is Dan Morris, not the lawyer
 
 
 @pytest.mark.parametrize("text", [
