@@ -101,7 +101,8 @@ COLUMNS: dict[str, dict[str, str]] = {
                         "earlier), or null when unknown",
         "is_leadership": "the speaker held a leader role (head of state or government, supreme leader, monarch, "
                          "foreign/defence/finance minister, central bank head, head of a major international "
-                         "body) at the article's date. The article's own words (`Spanish Prime Minister X`, "
+                         "body itself, not of a part of it such as `the European Commission's tech chief`) at the "
+                         "article's date. The article's own words (`Spanish Prime Minister X`, "
                          "`Kenya's finance minister, X,`, `the chief of the IMF, X`) count first, even when the "
                          "gazetteer disagrees or is silent; the gazetteer fills in the rest",
         "confidence": "0..1, how sure the attribution is (rule attributions 0.5-0.9; ones the learned layer added "
