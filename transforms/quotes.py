@@ -332,7 +332,8 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
     return max(start, lo), min(end, hi)
 
 
-_BODY_TYPES = frozenset(("ORG", "GPE", "NORP", "FAC"))
+# Entity labels of organisations and places (a speaker that is no person).
+ORG_LABELS = frozenset(("ORG", "GPE", "NORP", "FAC"))
 
 
 def _appositive_name(head: Token, hi: int) -> Token | None:
@@ -354,7 +355,7 @@ def _appositive_name(head: Token, hi: int) -> Token | None:
             for obj in prep.rights:
                 # "the European Central Bank", "the UN refugee agency": an organisation or place,
                 # not "the defendant, Dan Morris", where the name is the defendant's
-                if obj.dep_ == "pobj" and any(t.ent_type_ in _BODY_TYPES for t in (obj, *obj.lefts)):
+                if obj.dep_ == "pobj" and any(t.ent_type_ in ORG_LABELS for t in (obj, *obj.lefts)):
                     return name_among(obj.rights)
     return None
 

@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 
 from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, extend_particles, surname_forms
 from transforms.leaders import _FORMER, Gazetteer, Role, _match_role, role_head
-from transforms.quotes import _SUBJECT_DEPS, Attribution, QuoteSpan, quotes_speaker
+from transforms.quotes import _SUBJECT_DEPS, ORG_LABELS, Attribution, QuoteSpan, quotes_speaker
 
 _MALE = frozenset("he him his himself".split())
 _FEMALE = frozenset("she her hers herself".split())
@@ -55,7 +55,6 @@ airline club team network broadcaster newspaper service station hospital univers
 federation league alliance coalition cabinet parliament secretariat fund watchdog movement
 """.split())
 _INDEFINITE = frozenset("a an one another some several many any".split())
-_ORG_LABELS = frozenset(("ORG", "GPE", "NORP", "FAC"))
 # Heads that stand for whichever organisation the article is about ("the company said").
 _GENERIC_ORG_NOUNS = frozenset("company firm corporation group organisation organization carrier airline "
                                "business conglomerate retailer lender insurer manufacturer".split())
@@ -263,7 +262,7 @@ class SpeakerResolver:
         name, confidence, kind = None, att.confidence, None
         if mention is not None:
             name = mention.canonical
-            kind = PERSON if mention.label == "PERSON" else ORGANISATION if mention.label in _ORG_LABELS else None
+            kind = PERSON if mention.label == "PERSON" else ORGANISATION if mention.label in ORG_LABELS else None
         elif len(span) == 1 and span[0].lower_ in _RESOLVABLE_PRONOUNS:
             name = self._pronoun(span[0].lower_, before)
             confidence *= 0.9
