@@ -177,6 +177,8 @@ def choose_cuts(match: Match, base_starts: numpy.ndarray, base_len: int, copy_le
 # What a piece carries into the joined Doc: everything the pipeline sets on tokens. HEAD is
 # relative, so a piece's arcs stay its own (cuts fall between sentences).
 _PIECE_ATTRS = ("TAG", "POS", "MORPH", "LEMMA", "HEAD", "DEP", "ENT_IOB", "ENT_TYPE", "ENT_KB_ID", "ENT_ID")
+# Read from a piece in one pass: offsets and forms (to place and check the cut), then _PIECE_ATTRS.
+_READ_ATTRS = ("IDX", "ORTH", "SPACY", *_PIECE_ATTRS)
 
 
 def _tokens(doc: Doc, start: int, end: int, idx: numpy.ndarray, length: int) -> tuple[int, int] | None:
@@ -212,14 +214,14 @@ def assemble(nlp: Language, text: str, base: Doc, base_len: int, reuse: Reuse, m
     pieces.append((middle, middle_len, reuse.prefix - reuse.left, end - reuse.left))
     if reuse.suffix:
         pieces.append((base, base_len, base_len - reuse.suffix, base_len))
-    attrs = ["IDX", "ORTH", "SPACY", *_PIECE_ATTRS]
-    columns: dict[int, numpy.ndarray] = {}  # base gives the prefix and the suffix: read it once
+    read: dict[int, tuple] = {}  # base gives the prefix and the suffix: read it once
     arrays = []
     for doc, length, start, stop in pieces:
-        if id(doc) not in columns:
-            columns[id(doc)] = doc.to_array(attrs)
-        array = columns[id(doc)]
-        span = _tokens(doc, start, stop, array[:, 0].astype("int64"), length)
+        if id(doc) not in read:
+            array = doc.to_array(list(_READ_ATTRS))
+            read[id(doc)] = array, array[:, 0].astype("int64")
+        array, offsets = read[id(doc)]
+        span = _tokens(doc, start, stop, offsets, length)
         if span is None:
             return None
         arrays.append(array[span[0]:span[1]])

@@ -234,8 +234,8 @@ class SpeakerResolver:
                 return m.canonical
             if salient is None and m.is_subject:
                 salient = m
-            if qualifier is None and _of_subject(self.doc, m):
-                qualifier = m
+            if qualifier is None and head is not None and _of_subject(self.doc, m):
+                qualifier = m  # only a description reads it (below): "it" pays nothing
             k -= 1
         if modifiers or head is not None and head not in _GENERIC_ORG_NOUNS:
             return None
