@@ -363,10 +363,16 @@ def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str]
                 if ends == 2:
                     break
             limit += 1
+        # Who the role holder's own clause names is someone else: "Albania's prime minister
+        # announced [Diella was pregnant]", "the chief of the IMF met [X]".
+        clause = token.head
+        own = (clause.left_edge.i, clause.right_edge.i) if clause.i != token.i else (token.i, token.i)
         for m in persons:
             if m.tok_start <= token.right_edge.i or m.tok_start >= limit:
                 continue
-            if m.canonical not in roles:
+            if own[0] <= m.tok_start <= own[1]:
+                continue
+            if m.canonical not in roles and m.is_subject:
                 roles[m.canonical] = role
             break
 

@@ -266,3 +266,24 @@ def test_reported_speech_forms(nlp):
     assert quote_with(quotes, "Sales fell by a third last year").cue == "according"
     claim = quote_with(quotes, "the program would pay for itself")
     assert claim.speaker_name == "Ruth Adeyemi"
+
+
+@pytest.mark.parametrize("group", ["Iranians", "Democrats", "Palestinians"])
+def test_a_plural_nationality_or_party_that_speaks_is_no_person(nlp, group):
+    """Real copy: "Iranians say ..." made the group a PERSON, and a later "he" its speaker."""
+    text = (f"{group} say the government broke its word on the internet.\n\n"
+            "\u201cWe are tired of waiting,\u201d he said.")
+    q = quote_with(extract(nlp, text), "We are tired of waiting")
+    assert q.speaker_name != group
+    [result] = extract_documents([("t", text, DATE)], nlp=nlp)
+    assert all(e.label == "NORP" for e in result.entities if e.name == group)
+
+
+def test_whom_a_role_holder_talks_about_does_not_take_the_role(nlp):
+    """Real copy (an AI 'minister'): the person in what the prime minister announced is not him."""
+    text = ("\u201cIt speaks of duties,\u201d Veleda Kora said in an address to parliament.\n\n"
+            "A month later, Albania\u2019s prime minister announced Veleda Kora was \u201cpregnant\u201d with 83 "
+            "assistants.")
+    q = quote_with(extract(nlp, text), "It speaks of duties")
+    assert q.speaker_name == "Veleda Kora"
+    assert (q.speaker_role, q.is_leadership) == (None, False)
