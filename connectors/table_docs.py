@@ -102,7 +102,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "is_leadership": "the speaker held a leader role (head of state or government, supreme leader, monarch, "
                          "foreign/defence/finance minister, central bank head, head of a major international "
                          "body itself, not of a part of it such as `the European Commission's tech chief`) at the "
-                         "article's date. The article's own words (`Spanish Prime Minister X`, "
+                         "article's date. Titles that companies, universities and parties use too (president, vice "
+                         "president, chancellor, secretary-general) count only with a country or an international "
+                         "body, or standing bare before the name (`President X`): `Microsoft Vice President X`, "
+                         "`X, president and CEO of the chamber`, `LDP secretary-general X` are not leaders. The "
+                         "article's own words (`Spanish Prime Minister X`, "
                          "`Kenya's finance minister, X,`, `the chief of the IMF, X`) count first, even when the "
                          "gazetteer disagrees or is silent; the gazetteer fills in the rest",
         "confidence": "0..1, how sure the attribution is (rule attributions 0.5-0.9; ones the learned layer added "

@@ -40,6 +40,14 @@ _ALIASES = {
     "un": "United Nations", "u.n.": "United Nations", "united nations": "United Nations",
     "eu": "European Union", "european union": "European Union",
 }
+# Head nouns of an organisation mentioned by description ("the company said in a statement").
+ORG_NOUNS = frozenset("""
+company firm group ministry department agency government bank office organisation organization
+party campaign committee council commission administration authority authorities army military
+police embassy court union association corporation institute foundation board regulator carrier
+airline club team network broadcaster newspaper service station hospital university school
+federation league alliance coalition cabinet parliament secretariat fund watchdog movement
+""".split())
 _KEPT_LABELS = frozenset("PERSON ORG GPE NORP LOC FAC EVENT PRODUCT LAW WORK_OF_ART LANGUAGE".split())
 # Lower-case name particles: "Ruben van der Meer", "Maria de la Cruz", "Mohammed bin Salman".
 NAME_PARTICLES = frozenset("van von der den de del della degli di da das dos do du la le ter ten "

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from spacy.tokens import Doc
 
-from transforms.entities import Mention
+from transforms.entities import ORG_NOUNS, Mention
 from transforms.quotes import tokens_with_lower
 
 DEFAULT_GAZETTEER = Path(__file__).with_name("data") / "leaders.yaml"
@@ -51,6 +51,12 @@ chief economist|governor of the central bank|central bank chief
 BODY_HEAD_ROLES = frozenset("""chief|head|managing director|director-general|director general|
 secretary-general|secretary general|president|chair|chairman|chairwoman|governor|
 high commissioner|leader""".replace("\n", "").split("|"))
+# Leader titles that companies, universities, parties and NGOs use too ("Microsoft Vice President
+# X", "X, president and CEO of the Chamber of Commerce", "LDP secretary-general X"). One of them
+# names a leader only with a country or an international body, or standing bare before a name
+# ("President X", the gazetteer then says who); qualified by anything else, it is that
+# organisation's title. Titles no organisation has (prime minister, supreme leader) need neither.
+SHARED_TITLES = frozenset("president|vice president|chancellor|secretary-general|secretary general".split("|"))
 _FORMER = frozenset(("former", "ex", "ex-", "late", "then", "erstwhile", "outgoing"))
 _PLACES = yaml.safe_load(PLACES.read_text(encoding="utf-8"))
 _DEMONYMS: dict[str, str] = _PLACES["demonyms"]
@@ -213,8 +219,11 @@ def _place_in(doc: Doc, tokens, gpe_at: dict[int, str]) -> str | None:
     return None
 
 
-def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str]) -> Role | None:
+def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str], continued: bool = False) -> Role | None:
     """The role a title phrase names, with its country or international body.
+
+    ``continued``: the title goes on past the phrase ("a senior vice president at X",
+    "president and CEO of X"): a shared title is then that organisation's.
 
     "Spanish Prime Minister", "Kenya's finance minister", "the chief of the International
     Monetary Fund", "IMF chief", "president of Brazil". A head of an international body is
@@ -235,19 +244,25 @@ def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str]) -> Role | None:
         return None
     found = _match_role(words)
     rest_tokens = tokens[:len(words) - found[1]] if found else []
+    of_what = False
     if found is None and "of" in words:
         k = words.index("of")
         found = _match_role(words[:k])
         if found is None or found[1] != k - sum(1 for w in words[:k - found[1]] if w in _DETERMINER_WORDS):
             return None
         rest_tokens = tokens[:k - found[1]] + tokens[k + 1:]
+        of_what = True
     if found is None:
         return None
     role = found[0]
     body = _body_in(rest_tokens)
     if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):
         return Role(role, body, True)
-    return Role(role, _place_in(doc, rest_tokens, gpe_at), role in LEADER_ROLES)
+    place = _place_in(doc, rest_tokens, gpe_at)
+    # "vice president of communications", "the president of the chamber", "Microsoft's president"
+    organisation = place is None and role in SHARED_TITLES and (
+        of_what or continued or _names_an_organisation(rest_tokens))
+    return Role(role, place, role in LEADER_ROLES and not organisation)
 
 
 _DETERMINER_WORDS = frozenset(("the", "a", "an"))
@@ -291,7 +306,16 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
         return Role(role, body, True)
     if role in ("leader", "official", "chief", "head"):
         return None  # too vague to name a role ("opposition leader", "party official")
-    return Role(role, _country_before(doc, before, gpe_at), role in LEADER_ROLES)
+    country = _country_before(doc, before, gpe_at)
+    qualifiers = tokens[:len(tokens) - used]  # "Microsoft Corporate" of "Microsoft Corporate Vice President"
+    return Role(role, country, role in LEADER_ROLES and not (
+        country is None and role in SHARED_TITLES and _names_an_organisation(qualifiers)))
+
+
+def _names_an_organisation(tokens) -> bool:
+    """A proper name or an organisation among a title's qualifiers ("Microsoft", "LDP", "UCLA",
+    "the company's")."""
+    return any(t.ent_type_ in ("ORG", "FAC") or t.pos_ == "PROPN" or t.lower_ in ORG_NOUNS for t in tokens)
 
 
 def _phrase_tokens(doc: Doc, j: int, step: int, limit: int = 12) -> list:
@@ -320,7 +344,9 @@ def _title_after(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | N
     tokens = _phrase_tokens(doc, j + 1, 1)
     if not tokens:
         return None
-    role = role_of_phrase(doc, tokens, gpe_at)
+    after = tokens[-1].i + 1
+    continued = after < len(doc) and doc[after].pos_ in ("ADP", "CCONJ") and doc[after].lower_ != "of"
+    role = role_of_phrase(doc, tokens, gpe_at, continued)
     if role is None:
         return None
     # The phrase must be a title of the person, not "X, an advisor to the foreign minister".

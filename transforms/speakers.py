@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from transforms.entities import NAME_PARTICLES, TITLE_WORDS, Mention, extend_particles, surname_forms
+from transforms.entities import (NAME_PARTICLES, ORG_NOUNS, TITLE_WORDS, Mention, extend_particles,
+                                 surname_forms)
 from transforms.leaders import _FORMER, Gazetteer, Role, _match_role, role_head
 from transforms.quotes import _SUBJECT_DEPS, ORG_LABELS, Attribution, QuoteSpan, quotes_speaker
 
@@ -46,14 +47,6 @@ rishi keir justin benjamin recep narendra kim david james robert michael william
 mark jeff jim tom frank harry peter andrew rex jerome scott pete marco antony lloyd
 """.split())
 _DETERMINERS = frozenset("the a an this that his her their its our".split())
-# Head nouns of an organisation mentioned by description ("the company said in a statement").
-ORG_NOUNS = frozenset("""
-company firm group ministry department agency government bank office organisation organization
-party campaign committee council commission administration authority authorities army military
-police embassy court union association corporation institute foundation board regulator carrier
-airline club team network broadcaster newspaper service station hospital university school
-federation league alliance coalition cabinet parliament secretariat fund watchdog movement
-""".split())
 _INDEFINITE = frozenset("a an one another some several many any".split())
 # Heads that stand for whichever organisation the article is about ("the company said").
 _GENERIC_ORG_NOUNS = frozenset("company firm corporation group organisation organization carrier airline "

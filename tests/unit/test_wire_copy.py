@@ -287,3 +287,32 @@ def test_whom_a_role_holder_talks_about_does_not_take_the_role(nlp):
     q = quote_with(extract(nlp, text), "It speaks of duties")
     assert q.speaker_name == "Veleda Kora"
     assert (q.speaker_role, q.is_leadership) == (None, False)
+
+
+@pytest.mark.parametrize("text", [
+    "Microsoft Corporate Vice President Shelley Brandt said: \u201cWe are shipping it.\u201d",
+    "\u201cWe are shipping it,\u201d said Lena Ortiz, a senior vice president at Acme Robotics.",
+    "Doug Peterson, president and CEO of Abilene\u2019s Chamber of Commerce, said: \u201cWe are shipping it.\u201d",
+    "Chris Mackay, vice president of communications at the Alliance for Safe Tech, says: \u201cWe are shipping it.\u201d",
+    "LDP secretary-general Shunji Sato told reporters: \u201cWe are shipping it.\u201d",
+    "UCLA Chancellor Jane Mott said: \u201cWe are shipping it.\u201d",
+    "\u201cWe are shipping it,\u201d said Tomas Berg, the company\u2019s president.",
+])
+def test_a_leader_title_of_a_company_university_or_party_is_no_leadership(nlp, text):
+    """Real feeds: corporate vice presidents, a chamber's president, a party's secretary-general
+    and a university's chancellor were flagged as leadership statements."""
+    q = quote_with(extract(nlp, text), "We are shipping it")
+    assert q.speaker_role in ("vice president", "president", "secretary-general", "chancellor")
+    assert not q.is_leadership, (q.speaker_name, q.speaker_role)
+
+
+@pytest.mark.parametrize("text, country", [
+    ("Vice President Tomas Berg said: \u201cWe will act.\u201d", None),
+    ("\u201cWe will act,\u201d said Tomas Berg, Brazil\u2019s vice president.", "Brazil"),
+    ("\u201cWe will act,\u201d said Tomas Berg, the president of Brazil.", "Brazil"),
+    ("German Chancellor Tomas Berg said: \u201cWe will act.\u201d", "Germany"),
+    ("\u201cWe will act,\u201d said Tomas Berg, the secretary general of NATO.", "NATO"),
+])
+def test_the_same_titles_of_a_country_or_standing_bare_are_leadership(nlp, text, country):
+    q = quote_with(extract(nlp, text), "We will act")
+    assert q.is_leadership and q.speaker_country == country, (q.speaker_role, q.speaker_country)
