@@ -345,6 +345,9 @@ def _title_after(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | N
     if not tokens:
         return None
     after = tokens[-1].i + 1
+    if after < len(doc) and doc[after].pos_ in ("VERB", "AUX") and any(
+            t.dep_ in ("nsubj", "nsubjpass") and t.head.i >= after for t in tokens):
+        return None  # "According to X, the President could ...": the next clause's subject, no apposition
     continued = after < len(doc) and doc[after].pos_ in ("ADP", "CCONJ") and doc[after].lower_ != "of"
     role = role_of_phrase(doc, tokens, gpe_at, continued)
     if role is None:

@@ -316,3 +316,12 @@ def test_a_leader_title_of_a_company_university_or_party_is_no_leadership(nlp, t
 def test_the_same_titles_of_a_country_or_standing_bare_are_leadership(nlp, text, country):
     q = quote_with(extract(nlp, text), "We will act")
     assert q.is_leadership and q.speaker_country == country, (q.speaker_role, q.speaker_country)
+
+
+def test_the_subject_after_according_to_is_no_apposition(nlp):
+    """Real feeds: "According to X, the President could ..." gave a law lecturer the role president."""
+    text = ("\u201cThe act sought to place a firm legal brake on withdrawal,\u201d says Ilona Varga, a senior "
+            "lecturer in law.\n\nAccording to Varga, the President could still refuse to enforce it.")
+    q = quote_with(extract(nlp, text), "a firm legal brake")
+    assert q.speaker_name == "Ilona Varga"
+    assert (q.speaker_role, q.is_leadership) == (None, False)
