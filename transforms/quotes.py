@@ -121,6 +121,8 @@ _CUE_LEMMAS = {
     "wonder": "wondered",
     "inform": "informed",
     "put": "put",
+    "maintain": "maintained maintains",
+    "reiterate": "reiterated reiterates",
 }
 CUE_FORMS: dict[str, str] = {f: lemma for lemma, forms in _CUE_LEMMAS.items() for f in forms.split()}
 # Cues that only introduce or close a direct quote; as indirect cues they over-fire

@@ -325,3 +325,12 @@ def test_the_subject_after_according_to_is_no_apposition(nlp):
     q = quote_with(extract(nlp, text), "a firm legal brake")
     assert q.speaker_name == "Ilona Varga"
     assert (q.speaker_role, q.is_leadership) == (None, False)
+
+
+def test_maintained_and_reiterated_are_cues(nlp):
+    """Real feed: '"It's different this time," the resident of Yasuj maintained' had no speaker."""
+    quotes = extract(nlp, "\u201cIt\u2019s different this time,\u201d the resident of Yasuj maintained.\n\n"
+                          "The minister reiterated that the talks would go on.")
+    direct = quote_with(quotes, "different this time")
+    assert direct.cue == "maintained" and direct.speaker.startswith("the resident")
+    assert quote_with(quotes, "the talks would go on").cue == "reiterated"
