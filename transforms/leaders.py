@@ -374,7 +374,8 @@ def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str]
                        roles: dict[str, Role]) -> None:
     """"The chief of the International Monetary Fund warned on Tuesday ... Kristalina Georgieva
     told reporters": a role phrase as the subject of a sentence, and the next person the article
-    names (in that sentence or the next) who has no role of their own, are one person."""
+    names (in that sentence or the next, outside the role holder's own clause) as a subject, with
+    no role of their own, are one person."""
     persons = [m for m in mentions if m.label == "PERSON"]
     for token in tokens_with_lower(doc, _ROLE_HEADS):
         if token.dep_ not in ("nsubj", "nsubjpass") or token.pos_ != "NOUN" or (
