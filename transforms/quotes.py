@@ -376,10 +376,15 @@ def _prev_token_speaker(doc: Doc, verb: Token, lo: int, hi: int) -> tuple[int, i
         if token.pos_ not in ("ADV", "ADJ", "PUNCT", "AUX", "PART"):
             break
     j = verb.i + 1
-    if lo <= j < hi and doc[j].pos_ == "PROPN" and doc[j].ent_type_ not in ("DATE", "TIME"):
-        # '"...," said Bolton' with a broken parse (never 'said Wednesday')
+    if lo <= j < hi and doc[j].pos_ == "PROPN" and doc[j].ent_type_ not in ("DATE", "TIME") and (
+            CUE_FORMS.get(verb.lower_) not in _HEARER_CUES):
+        # '"...," said Bolton' with a broken parse (never 'said Wednesday', never 'told TIME')
         return speaker_tokens(doc[j], lo, hi)
     return None
+
+
+# Cues whose object is who heard it ('..., told TIME', 'informed Congress'), never who spoke.
+_HEARER_CUES = frozenset(("tell", "inform", "assure"))
 
 
 def _according_to(doc: Doc, lo: int, hi: int) -> tuple[Token, tuple[int, int]] | None:

@@ -334,3 +334,15 @@ def test_maintained_and_reiterated_are_cues(nlp):
     direct = quote_with(quotes, "different this time")
     assert direct.cue == "maintained" and direct.speaker.startswith("the resident")
     assert quote_with(quotes, "the talks would go on").cue == "reiterated"
+
+
+@pytest.mark.parametrize("text", [
+    "Protests spread across the country last week.\n\n\u201cMy view of it is that he is simply the leader,\u201d a "
+    "resident of Shiraz, who heeded the calls to protest last week, told TIME.",
+    "Protests spread across the country last week.\n\n\u201cWe will not leave,\u201d a farmer from the valley, who "
+    "lost his house to the flood last week, told Reuters.",
+])
+def test_who_was_told_is_not_who_spoke(nlp, text):
+    """Real feed: with the parse missing the cue's subject, the name after 'told' became the speaker."""
+    q = [q for q in extract(nlp, text) if q.kind == "direct"][0]
+    assert q.speaker_name not in ("TIME", "Reuters"), q.speaker
