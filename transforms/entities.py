@@ -224,10 +224,10 @@ def find_mentions(doc: Doc) -> list[Mention]:
             # that speak stay what they are.
             # A plural nationality or party ("Iranians say", "Democrats said") is a group that
             # speaks, not one person: a pronoun later must not resolve to it.
-            if label == "NORP" and doc[end - 1].tag_ in ("NNS", "NNPS"):
-                pass
-            elif label in ("WORK_OF_ART", "NORP") or preceded_by_title or _role_apposition(doc, start, end) or (
-                    label == "GPE" and end - start >= 2 and span_text(doc, start, end) not in COUNTRY_NAMES):
+            group = label == "NORP" and doc[end - 1].tag_ in ("NNS", "NNPS")
+            if not group and (label in ("WORK_OF_ART", "NORP") or preceded_by_title or _role_apposition(
+                    doc, start, end) or (label == "GPE" and end - start >= 2
+                                         and span_text(doc, start, end) not in COUNTRY_NAMES)):
                 label = "PERSON"
         if end <= start:
             continue

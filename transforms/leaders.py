@@ -260,9 +260,7 @@ def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str], continued: bool = F
         return Role(role, body, True)
     place = _place_in(doc, rest_tokens, gpe_at)
     # "vice president of communications", "the president of the chamber", "Microsoft's president"
-    organisation = place is None and role in SHARED_TITLES and (
-        of_what or continued or _names_an_organisation(rest_tokens))
-    return Role(role, place, role in LEADER_ROLES and not organisation)
+    return Role(role, place, _leads(role, place, of_what or continued or _names_an_organisation(rest_tokens)))
 
 
 _DETERMINER_WORDS = frozenset(("the", "a", "an"))
@@ -308,8 +306,13 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
         return None  # too vague to name a role ("opposition leader", "party official")
     country = _country_before(doc, before, gpe_at)
     qualifiers = tokens[:len(tokens) - used]  # "Microsoft Corporate" of "Microsoft Corporate Vice President"
-    return Role(role, country, role in LEADER_ROLES and not (
-        country is None and role in SHARED_TITLES and _names_an_organisation(qualifiers)))
+    return Role(role, country, _leads(role, country, _names_an_organisation(qualifiers)))
+
+
+def _leads(role: str, place: str | None, of_an_organisation: bool) -> bool:
+    """Whether a title names a leader: a shared title needs its country unless nothing else
+    qualifies it (SHARED_TITLES)."""
+    return role in LEADER_ROLES and not (place is None and role in SHARED_TITLES and of_an_organisation)
 
 
 def _names_an_organisation(tokens) -> bool:
@@ -395,12 +398,11 @@ def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str]
             limit += 1
         # Who the role holder's own clause names is someone else: "Albania's prime minister
         # announced [Diella was pregnant]", "the chief of the IMF met [X]".
-        clause = token.head
-        own = (clause.left_edge.i, clause.right_edge.i) if clause.i != token.i else (token.i, token.i)
+        clause = token.head  # the subject's verb: never the subject itself
         for m in persons:
             if m.tok_start <= token.right_edge.i or m.tok_start >= limit:
                 continue
-            if own[0] <= m.tok_start <= own[1]:
+            if clause.left_edge.i <= m.tok_start <= clause.right_edge.i:
                 continue
             if m.canonical not in roles and m.is_subject:
                 roles[m.canonical] = role

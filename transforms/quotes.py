@@ -131,6 +131,8 @@ _DIRECT_ONLY = frozenset({"continue", "post", "agree", "read", "chant", "sing", 
                           "go", "interject", "mutter", "whisper", "quote", "yell", "scream", "shout",
                           "muse", "fume", "boom", "echo", "mock", "scoff", "snap", "gush", "thunder",
                           "wonder", "put", "elaborate"})
+# Cues whose object is who heard it ('..., told TIME', 'informed Congress'), never who spoke.
+_HEARER_CUES = frozenset(("tell", "inform", "assure"))
 _INDIRECT_FORMS = frozenset(f for f, lemma in CUE_FORMS.items() if lemma not in _DIRECT_ONLY)
 _ACCORDING = frozenset(("according",))
 # Cues whose content is an object/infinitive rather than a that-clause.
@@ -381,10 +383,6 @@ def _prev_token_speaker(doc: Doc, verb: Token, lo: int, hi: int) -> tuple[int, i
         # '"...," said Bolton' with a broken parse (never 'said Wednesday', never 'told TIME')
         return speaker_tokens(doc[j], lo, hi)
     return None
-
-
-# Cues whose object is who heard it ('..., told TIME', 'informed Congress'), never who spoke.
-_HEARER_CUES = frozenset(("tell", "inform", "assure"))
 
 
 def _according_to(doc: Doc, lo: int, hi: int) -> tuple[Token, tuple[int, int]] | None:
