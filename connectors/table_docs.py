@@ -79,7 +79,8 @@ COLUMNS: dict[str, dict[str, str]] = {
                       "`start`, see docs/operations.md, Upgrade)",
         "end_char": "end character offset of the quote in `articles.text`, exclusive (formerly `end`)",
         "text": "the quoted or reported words, `articles.text[start_char:end_char]`",
-        "kind": "`direct` (in quote marks), `mixed` (partly quoted: a reported clause holding a "
+        "kind": "`direct` (in quote marks; the string literals of a paragraph of program code or "
+                "markup are no quotes), `mixed` (partly quoted: a reported clause holding a "
                 "quote, or a partial quote such as `called the attack \"cowardly\"`, whose text is then"
                 " the quoted words) or `indirect` (reported speech, incl. `according to X`, `X's "
                 "claim that ...`, `polls show ...`; by default only when someone other than the "

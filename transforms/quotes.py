@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from spacy.attrs import IDX, LOWER
 from spacy.tokens import Doc, Token
 
+from transforms.code_text import looks_like_code
 from transforms.datelines import dateline_end
 from transforms.token_arrays import TokenArrays, form_hashes, in_sorted, token_arrays
 
@@ -240,11 +241,16 @@ def find_quote_spans(text: str, paragraphs: list[tuple[int, int]] | None = None)
     at the paragraph end (``recovered``). A closer with no opener, before any other
     quote of its paragraph, closes a quote that started at the paragraph start
     (``recovered``); later lone closers are ignored.
+
+    A paragraph of program code or markup (``transforms.code_text``) holds string literals and
+    attribute values, not quotations: its marks are skipped, and no quote continues into it.
     """
     paragraphs = paragraph_bounds(text) if paragraphs is None else paragraphs
     spans: list[QuoteSpan] = []
     carried: int | None = None  # start of a quote continuing from earlier paragraphs
     for index, (p_start, p_end) in enumerate(paragraphs):
+        if carried is None and _is_code(text, p_start, p_end):
+            continue
         stack: list[int] = []
         last_end = p_start
         for m in _MARK_RE.finditer(text, p_start, p_end):
@@ -270,7 +276,7 @@ def find_quote_spans(text: str, paragraphs: list[tuple[int, int]] | None = None)
         if stack or carried is not None:
             start = carried if carried is not None else stack[0]
             if index + 1 < len(paragraphs) and len(stack) <= 1 and _paragraph_opens_with_quote(
-                    text, paragraphs[index + 1]):
+                    text, paragraphs[index + 1]) and not _is_code(text, *paragraphs[index + 1]):
                 carried = start
             else:
                 spans.append(QuoteSpan(start, p_end, recovered=True))
@@ -278,6 +284,11 @@ def find_quote_spans(text: str, paragraphs: list[tuple[int, int]] | None = None)
         if _is_headline(text[p_start:p_end]) and not any(s.start < p_end and s.end > p_start for s in spans):
             spans.extend(_single_quote_spans(text, p_start, p_end))
     return spans
+
+
+def _is_code(text: str, start: int, end: int) -> bool:
+    # Only paragraphs with a quote mark are read: the test is for their marks.
+    return _MARK_RE.search(text, start, end) is not None and looks_like_code(text[start:end])
 
 
 def _skip_space(text: str, i: int, limit: int) -> int:

@@ -46,6 +46,32 @@ def test_apostrophes_are_not_quotes_but_headline_single_quotes_are():
     assert spans("Trump: \u2018We will win\u2019") == ["\u2018We will win\u2019"]
 
 
+TECH_POST = ('"The retry loop hides real failures," Jane Doe, who maintains the library, said.\n\n'
+             'The fix wraps the error:\n\n'
+             'retryError := fmt.Errorf("failed after %v tries", maxRetries) span.SetStatus(codes.Error, '
+             '"retries exhausted") return nil, retryError }\n\n'
+             '"Now the trace tells you why," she added.')
+
+
+def test_string_literals_in_code_are_not_quotes():
+    assert spans(TECH_POST) == ['"The retry loop hides real failures,"', '"Now the trace tells you why,"']
+
+
+def test_a_quote_left_open_does_not_run_into_code():
+    text = 'He wrote: "This part was never closed\n\n"key": { "a": [1, 2], "b": "c" }, "d": $x;'
+    found = find_quote_spans(text)
+    assert [(text[s.start:s.end], s.recovered) for s in found] == [('"This part was never closed', True)]
+
+
+def test_code_adds_no_quote_and_keeps_the_speakers(nlp):
+    from transforms.extract import extract_documents
+
+    [result] = extract_documents([("post", TECH_POST, None)], nlp=nlp)
+    assert [(q.text, q.speaker_name) for q in result.quotes if q.kind == "direct"] == [
+        ('"The retry loop hides real failures,"', "Jane Doe"), ('"Now the trace tells you why,"', "Jane Doe")]
+    assert not any("tries" in q.text or "exhausted" in q.text for q in result.quotes)
+
+
 def quotes(nlp, text):
     doc = nlp(text)
     return [(doc.text[a.start:a.end], a.kind, a.cue.text if a.cue is not None else None,
