@@ -3,7 +3,8 @@
 Tech and science feeds carry code blocks, JSON and config files in their entries; flattened to
 text, each block is a paragraph whose string literals pair up like quotation marks
 (``fmt.Errorf("failed after %v tries", n)``, ``{ "type": "module" }``). Those are nobody's
-words: ``transforms.quotes.find_quote_spans`` skips paragraphs this module calls code.
+words, nor is a clause of code reported speech: ``transforms.quotes.find_quote_spans`` skips the
+marks of paragraphs this module calls code, and ``transforms.extract`` keeps no attribution there.
 
 The test counts distinct kinds of code syntax in the paragraph; prose meets one now and then (a
 list of "a", "b" words, a "title": subtitle), code meets several at once. Measured on every
@@ -38,8 +39,20 @@ _SIGNALS = tuple((name, literals, re.compile(pattern) if pattern else None) for 
 MIN_SIGNALS = 3
 
 
+# Code shows at least one of these; most prose paragraphs none, so they take one quick test.
+_CODE_CHARS = tuple("{};=$<[")
+
+
+def code_paragraphs(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (start, end) of each paragraph of ``text`` that looks like code."""
+    return [(start, end) for start, end in paragraphs if looks_like_code(text[start:end])]
+
+
 def looks_like_code(paragraph: str) -> bool:
-    """True when the paragraph shows ``MIN_SIGNALS`` different kinds of code syntax."""
+    """True when the paragraph shows one of ``_CODE_CHARS`` and ``MIN_SIGNALS`` different kinds of
+    code syntax."""
+    if not any(char in paragraph for char in _CODE_CHARS):
+        return False
     found = 0
     for _, literals, pattern in _SIGNALS:
         if any(literal in paragraph for literal in literals) and (pattern is None or pattern.search(paragraph)):

@@ -13,6 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from transforms.batching import budget_batches
+from transforms.code_text import code_paragraphs
 from transforms.entities import EntityRecord, find_mentions, summarise
 from transforms.extraction_models import ExtractionModels
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
@@ -100,6 +101,9 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     roles = article_roles(doc, mentions)
     attributions, rest = find_attributions_and_rest(doc, paragraphs, text)
     attributions = models.apply(doc, text, mentions, attributions, rest)
+    code = code_paragraphs(text, paragraphs)
+    if code:  # a clause of program code is nobody's reported speech (transforms/code_text.py)
+        attributions = [a for a in attributions if not any(start <= a.start < end for start, end in code)]
     resolver = SpeakerResolver(doc, mentions, find_quote_spans(text, paragraphs), roles, gazetteer, day, paragraphs)
     quotes = []
     for att in attributions:

@@ -72,6 +72,16 @@ def test_code_adds_no_quote_and_keeps_the_speakers(nlp):
     assert not any("tries" in q.text or "exhausted" in q.text for q in result.quotes)
 
 
+def test_a_clause_of_code_is_no_reported_speech(nlp):
+    from transforms.extract import extract_documents
+
+    text = ("The maintainers said the change was safe.\n\n"
+            "if err != nil { log.Printf(\"worker said %v\", err); return fmt.Errorf(\"the queue reported that it "
+            "was full\") }")
+    [result] = extract_documents([("code", text, None)], nlp=nlp)
+    assert [q.text for q in result.quotes] == ["the change was safe"]
+
+
 def quotes(nlp, text):
     doc = nlp(text)
     return [(doc.text[a.start:a.end], a.kind, a.cue.text if a.cue is not None else None,
