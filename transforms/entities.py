@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from transforms.quotes import CUE_FORMS
 
@@ -232,11 +232,92 @@ def find_mentions(doc: Doc) -> list[Mention]:
         if end <= start:
             continue
         span = doc[start:end]
+        if label == "PERSON" and _place_complement(span):
+            label = "GPE"  # 'a resident of Shiraz': the small model calls the city a person
         mentions.append(Mention(span.start_char, span.end_char, start, end, span.text, label,
                                 is_subject=span.root.dep_ in ("nsubj", "nsubjpass")))
+    _trim_run_on_names(doc, mentions)
     _relabel_surnames(mentions)
     _canonicalise(mentions)
     return mentions
+
+
+# Nouns whose "of" / "from" complement is a place ('a resident of Shiraz', 'the mayor of Lviv').
+_PLACE_NOUNS = frozenset("resident residents native natives citizen citizens inhabitant inhabitants villager "
+                         "villagers mayor governor outskirts suburb suburbs city town village province "
+                         "region district county capital".split())
+
+
+def _place_complement(span: Span) -> bool:
+    root = span.root
+    return (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")
+            and root.head.head.lower_ in _PLACE_NOUNS and root.head.head.i < root.head.i)
+
+
+# Short words a title-case line leaves in lower case ("Trump Refuses to Rule Out Leaving NATO").
+_TITLE_CASE_MINOR = frozenset("a an and as at but by for from in into nor of on or over the to via vs with".split())
+# Verbs of headlines that end in neither -s nor -ed.
+_HEADLINE_VERBS = frozenset("is are was were has have had will would can could may might must should "
+                            "got gets did does do".split())
+_NAME_SEPARATORS = frozenset("- \u2013 \u2014 | : /".split())
+
+
+def _title_case_line(text: str, start: int) -> bool:
+    """Is the line holding character ``start`` in title case (a headline, a 'Read More: ...' link)?"""
+    end = text.find("\n", start)
+    line = text[text.rfind("\n", 0, start) + 1:end if end >= 0 else len(text)]
+    words = [w for w in line.split() if w[:1].isalpha() and w.lower() not in _TITLE_CASE_MINOR]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+def _headline_verb(word: str) -> bool:
+    """A capitalised word of a title-case line that reads as its verb (Refuses, Promised, Is)."""
+    w = word.lower()
+    return w in _HEADLINE_VERBS or len(w) > 3 and (w.endswith("ed") or w.endswith("s") and not w.endswith(
+        ("ss", "us", "is", "'s", "’s")))
+
+
+def _used_as_name(doc: Doc, word: Token) -> bool:
+    """Does ``word`` occur capitalised inside a sentence of a line not in title case ('James Flames'
+    in a headline and 'Flames designed it' in the text)? Then it is a name, not a headline's verb."""
+    text = doc.text
+    return any(t.text == word.text and not t.is_sent_start and not _title_case_line(text, t.idx) for t in doc)
+
+
+def _end_name(mention: Mention, doc: Doc, end: int) -> None:
+    last = doc[end - 1]
+    mention.tok_end, mention.end = end, last.idx + len(last.text)
+    mention.text = doc.text[mention.start:mention.end]
+
+
+def _trim_run_on_names(doc: Doc, mentions: list[Mention]) -> None:
+    """Where the NER runs a person's name into the words after it, end the name.
+
+    A spaced dash, bar or colon never stands inside a name ('Nick Toye - Pixels & Code', a byline
+    'Carlos Becker - Guest'). In a title-case line every word is capitalised, so the NER also runs
+    a name into the headline's verb ('Read More: Trump Refuses to ...' -> PERSON 'Trump Refuses'),
+    and a later 'Trump' would resolve to that: there the name ends before a verb-like word
+    (Refuses, Promised, Is) that follows a word the prose uses in a person's name, unless the prose
+    uses that word as a name too. 'Mark Brickey', 'Edwin Peraza Hernandez' stay whole."""
+    text = doc.text
+    people = [m for m in mentions if m.label == "PERSON" and m.tok_end - m.tok_start > 1]
+    for m in people:
+        for i in range(m.tok_start + 1, m.tok_end):
+            if doc[i].text in _NAME_SEPARATORS and doc[i - 1].whitespace_:
+                _end_name(m, doc, i)
+                break
+    in_headlines = [m for m in people if m.tok_end - m.tok_start > 1 and _title_case_line(text, m.start)]
+    if not in_headlines:  # nearly every article: no line test for the rest
+        return
+    prose_words = {t.text for m in mentions if m.label == "PERSON" and m not in in_headlines
+                   and not _title_case_line(text, m.start) for t in doc[m.tok_start:m.tok_end] if t.is_alpha}
+    for m in in_headlines:
+        for i in range(m.tok_start + 1, m.tok_end):
+            token, before = doc[i], doc[i - 1]
+            if (before.text in prose_words and token.text not in prose_words and _headline_verb(token.text)
+                    and not _used_as_name(doc, token)):
+                _end_name(m, doc, i)
+                break
 
 
 def _relabel_surnames(mentions: list[Mention]) -> None:
