@@ -7,13 +7,15 @@ becomes a PERSON.
 """
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 
 from transforms.quotes import CUE_FORMS
 
@@ -189,8 +191,9 @@ def _strip_titles(doc: Doc, start: int, end: int) -> int:
     return start
 
 
-def find_mentions(doc: Doc) -> list[Mention]:
-    """Entity mentions with label fixes and canonical names, in text order."""
+def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
+    """Entity mentions with label fixes and canonical names, in text order. ``text``: the doc's
+    text when the caller has it (``Doc.text`` re-joins every token)."""
     mentions: list[Mention] = []
     covered_until = 0  # a particle extension may swallow the next entity ("Ursula von der" + "Leyen")
     for ent in doc.ents:
@@ -232,11 +235,11 @@ def find_mentions(doc: Doc) -> list[Mention]:
         if end <= start:
             continue
         span = doc[start:end]
-        if label == "PERSON" and _place_complement(span):
+        if label == "PERSON" and _place_complement(doc, start, end):
             label = "GPE"  # 'a resident of Shiraz': the small model calls the city a person
         mentions.append(Mention(span.start_char, span.end_char, start, end, span.text, label,
                                 is_subject=span.root.dep_ in ("nsubj", "nsubjpass")))
-    _trim_run_on_names(doc, mentions)
+    _trim_run_on_names(doc, mentions, text)
     _relabel_surnames(mentions)
     _canonicalise(mentions)
     return mentions
@@ -248,10 +251,13 @@ _PLACE_NOUNS = frozenset("resident residents native natives citizen citizens inh
                          "region district county capital".split())
 
 
-def _place_complement(span: Span) -> bool:
-    root = span.root
-    return (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")
-            and root.head.head.lower_ in _PLACE_NOUNS and root.head.head.i < root.head.i)
+def _place_complement(doc: Doc, start: int, end: int) -> bool:
+    """Is doc[start:end] the complement of 'of' / 'from' after a place noun ('a resident of X')?"""
+    if start < 2 or doc[start - 1].lower_ not in ("of", "from"):  # nearly every name: one test
+        return False
+    root = doc[start:end].root
+    return (root.dep_ == "pobj" and root.head.i == start - 1 and root.head.head.lower_ in _PLACE_NOUNS
+            and root.head.head.i < start - 1)
 
 
 # Short words a title-case line leaves in lower case ("Trump Refuses to Rule Out Leaving NATO").
@@ -259,13 +265,20 @@ _TITLE_CASE_MINOR = frozenset("a an and as at but by for from in into nor of on 
 # Verbs of headlines that end in neither -s nor -ed.
 _HEADLINE_VERBS = frozenset("is are was were has have had will would can could may might must should "
                             "got gets did does do".split())
+# Longer lines are paragraphs, not headlines or links (the BBC's and PolNeAR's headlines: <= 120).
+_HEADLINE_CHARS = 200
+# What a sentence's first word follows: an end mark, a quote mark or colon, a line break.
+_SENTENCE_OPENERS = frozenset(".!?:\"\u201c\u2018\n")
 _NAME_SEPARATORS = frozenset("- \u2013 \u2014 | : /".split())
 
 
 def _title_case_line(text: str, start: int) -> bool:
     """Is the line holding character ``start`` in title case (a headline, a 'Read More: ...' link)?"""
-    end = text.find("\n", start)
-    line = text[text.rfind("\n", 0, start) + 1:end if end >= 0 else len(text)]
+    line_start, end = text.rfind("\n", 0, start) + 1, text.find("\n", start)
+    end = end if end >= 0 else len(text)
+    if end - line_start > _HEADLINE_CHARS:  # a paragraph of prose: no need to read its words
+        return False
+    line = text[line_start:end]
     words = [w for w in line.split() if w[:1].isalpha() and w.lower() not in _TITLE_CASE_MINOR]
     return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
@@ -277,20 +290,25 @@ def _headline_verb(word: str) -> bool:
         ("ss", "us", "is", "'s", "’s")))
 
 
-def _used_as_name(doc: Doc, word: Token) -> bool:
+def _used_as_name(text: str, word: str) -> bool:
     """Does ``word`` occur capitalised inside a sentence of a line not in title case ('James Flames'
     in a headline and 'Flames designed it' in the text)? Then it is a name, not a headline's verb."""
-    text = doc.text
-    return any(t.text == word.text and not t.is_sent_start and not _title_case_line(text, t.idx) for t in doc)
+    for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", text):
+        before = match.start() - 1
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        if before >= 0 and text[before] not in _SENTENCE_OPENERS and not _title_case_line(text, match.start()):
+            return True
+    return False
 
 
 def _end_name(mention: Mention, doc: Doc, end: int) -> None:
     last = doc[end - 1]
     mention.tok_end, mention.end = end, last.idx + len(last.text)
-    mention.text = doc.text[mention.start:mention.end]
+    mention.text = doc[mention.tok_start:end].text
 
 
-def _trim_run_on_names(doc: Doc, mentions: list[Mention]) -> None:
+def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = None) -> None:
     """Where the NER runs a person's name into the words after it, end the name.
 
     A spaced dash, bar or colon never stands inside a name ('Nick Toye - Pixels & Code', a byline
@@ -299,13 +317,16 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention]) -> None:
     and a later 'Trump' would resolve to that: there the name ends before a verb-like word
     (Refuses, Promised, Is) that follows a word the prose uses in a person's name, unless the prose
     uses that word as a name too. 'Mark Brickey', 'Edwin Peraza Hernandez' stay whole."""
-    text = doc.text
     people = [m for m in mentions if m.label == "PERSON" and m.tok_end - m.tok_start > 1]
     for m in people:
-        for i in range(m.tok_start + 1, m.tok_end):
-            if doc[i].text in _NAME_SEPARATORS and doc[i - 1].whitespace_:
-                _end_name(m, doc, i)
-                break
+        if any(f" {separator}" in m.text for separator in _NAME_SEPARATORS):
+            for i in range(m.tok_start + 1, m.tok_end):
+                if doc[i].text in _NAME_SEPARATORS and doc[i - 1].whitespace_:
+                    _end_name(m, doc, i)
+                    break
+    if not people:
+        return
+    text = doc.text if text is None else text
     in_headlines = [m for m in people if m.tok_end - m.tok_start > 1 and _title_case_line(text, m.start)]
     if not in_headlines:  # nearly every article: no line test for the rest
         return
@@ -315,7 +336,7 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention]) -> None:
         for i in range(m.tok_start + 1, m.tok_end):
             token, before = doc[i], doc[i - 1]
             if (before.text in prose_words and token.text not in prose_words and _headline_verb(token.text)
-                    and not _used_as_name(doc, token)):
+                    and not _used_as_name(text, token.text)):
                 _end_name(m, doc, i)
                 break
 

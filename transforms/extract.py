@@ -97,7 +97,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     if text is None or not _spells(doc, text):
         text = doc.text
     paragraphs = paragraph_bounds(text)
-    mentions = find_mentions(doc)
+    mentions = find_mentions(doc, text)
     roles = article_roles(doc, mentions)
     attributions, rest = find_attributions_and_rest(doc, paragraphs, text)
     attributions = models.apply(doc, text, mentions, attributions, rest)

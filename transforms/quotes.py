@@ -249,11 +249,12 @@ def find_quote_spans(text: str, paragraphs: list[tuple[int, int]] | None = None)
     spans: list[QuoteSpan] = []
     carried: int | None = None  # start of a quote continuing from earlier paragraphs
     for index, (p_start, p_end) in enumerate(paragraphs):
-        if carried is None and _is_code(text, p_start, p_end):
+        marks = list(_MARK_RE.finditer(text, p_start, p_end))
+        if marks and carried is None and looks_like_code(text[p_start:p_end]):
             continue
         stack: list[int] = []
         last_end = p_start
-        for m in _MARK_RE.finditer(text, p_start, p_end):
+        for m in marks:
             i, width = m.start(), len(m.group())
             inside = bool(stack) or carried is not None
             role = _mark_role(text, i, p_start, p_end, inside, width)
