@@ -18,7 +18,7 @@ import re
 # One test per kind of syntax: (name, literals of which one must occur, pattern that must match
 # then, or None). A paragraph is code when MIN_SIGNALS different kinds occur. The literals are
 # plain substring tests, so a prose paragraph costs a few microseconds; a regex alone, opening
-# with an alternation or \\w, costs 5-25 us per paragraph (it is tried at every character).
+# with an alternation or \w, costs 5-25 us per paragraph (it is tried at every character).
 _SIGNALS = tuple((name, literals, re.compile(pattern) if pattern else None) for name, literals, pattern in (
     ("brace", ("{", "}"), None),
     ("arrow", ("=>",), None),

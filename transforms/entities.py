@@ -8,7 +8,6 @@ becomes a PERSON.
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,8 +285,9 @@ def _title_case_line(text: str, start: int) -> bool:
 def _headline_verb(word: str) -> bool:
     """A capitalised word of a title-case line that reads as its verb (Refuses, Promised, Is)."""
     w = word.lower()
-    return w in _HEADLINE_VERBS or len(w) > 3 and (w.endswith("ed") or w.endswith("s") and not w.endswith(
-        ("ss", "us", "is", "'s", "’s")))
+    if w in _HEADLINE_VERBS:
+        return True
+    return len(w) > 3 and (w.endswith("ed") or (w.endswith("s") and not w.endswith(("ss", "us", "is", "'s", "’s"))))
 
 
 def _used_as_name(text: str, word: str) -> bool:
@@ -318,14 +318,14 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = Non
     (Refuses, Promised, Is) that follows a word the prose uses in a person's name, unless the prose
     uses that word as a name too. 'Mark Brickey', 'Edwin Peraza Hernandez' stay whole."""
     people = [m for m in mentions if m.label == "PERSON" and m.tok_end - m.tok_start > 1]
+    if not people:
+        return
     for m in people:
         if any(f" {separator}" in m.text for separator in _NAME_SEPARATORS):
             for i in range(m.tok_start + 1, m.tok_end):
                 if doc[i].text in _NAME_SEPARATORS and doc[i - 1].whitespace_:
                     _end_name(m, doc, i)
                     break
-    if not people:
-        return
     text = doc.text if text is None else text
     in_headlines = [m for m in people if m.tok_end - m.tok_start > 1 and _title_case_line(text, m.start)]
     if not in_headlines:  # nearly every article: no line test for the rest

@@ -277,7 +277,7 @@ def find_quote_spans(text: str, paragraphs: list[tuple[int, int]] | None = None)
         if stack or carried is not None:
             start = carried if carried is not None else stack[0]
             if index + 1 < len(paragraphs) and len(stack) <= 1 and _paragraph_opens_with_quote(
-                    text, paragraphs[index + 1]) and not _is_code(text, *paragraphs[index + 1]):
+                    text, paragraphs[index + 1]) and not looks_like_code(text[slice(*paragraphs[index + 1])]):
                 carried = start
             else:
                 spans.append(QuoteSpan(start, p_end, recovered=True))
@@ -285,11 +285,6 @@ def find_quote_spans(text: str, paragraphs: list[tuple[int, int]] | None = None)
         if _is_headline(text[p_start:p_end]) and not any(s.start < p_end and s.end > p_start for s in spans):
             spans.extend(_single_quote_spans(text, p_start, p_end))
     return spans
-
-
-def _is_code(text: str, start: int, end: int) -> bool:
-    # Only paragraphs with a quote mark are read: the test is for their marks.
-    return _MARK_RE.search(text, start, end) is not None and looks_like_code(text[start:end])
 
 
 def _skip_space(text: str, i: int, limit: int) -> int:
