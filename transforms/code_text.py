@@ -13,6 +13,7 @@ quote span of the 200 real feeds, the BBC corpus and PolNeAR (bench/RESULTS.md, 
 """
 from __future__ import annotations
 
+import functools
 import re
 
 # One test per kind of syntax: (name, literals of which one must occur, pattern that must match
@@ -48,6 +49,7 @@ def code_paragraphs(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[
     return [(start, end) for start, end in paragraphs if looks_like_code(text[start:end])]
 
 
+@functools.lru_cache(maxsize=1024)  # extract_doc asks once, find_quote_spans (run twice) again
 def looks_like_code(paragraph: str) -> bool:
     """True when the paragraph shows one of ``_CODE_CHARS`` and ``MIN_SIGNALS`` different kinds of
     code syntax."""

@@ -330,8 +330,8 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = Non
     in_headlines = [m for m in people if m.tok_end - m.tok_start > 1 and _title_case_line(text, m.start)]
     if not in_headlines:  # nearly every article: no line test for the rest
         return
-    prose_words = {t.text for m in mentions if m.label == "PERSON" and m not in in_headlines
-                   and not _title_case_line(text, m.start) for t in doc[m.tok_start:m.tok_end] if t.is_alpha}
+    prose_words = {t.text for m in mentions if m.label == "PERSON" and not _title_case_line(text, m.start)
+                   for t in doc[m.tok_start:m.tok_end] if t.is_alpha}
     for m in in_headlines:
         for i in range(m.tok_start + 1, m.tok_end):
             token, before = doc[i], doc[i - 1]

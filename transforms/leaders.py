@@ -260,7 +260,8 @@ def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str], continued: bool = F
         return Role(role, body, True)
     place = _place_in(doc, rest_tokens, gpe_at)
     # "vice president of communications", "the president of the chamber", "Microsoft's president"
-    return Role(role, place, _leads(role, place, of_what or continued or _names_an_organisation(rest_tokens)))
+    return Role(role, place, _leads(
+        role, place, lambda: of_what or continued or _names_an_organisation(rest_tokens)))
 
 
 _DETERMINER_WORDS = frozenset(("the", "a", "an"))
@@ -306,13 +307,14 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
         return None  # too vague to name a role ("opposition leader", "party official")
     country = _country_before(doc, before, gpe_at)
     qualifiers = tokens[:len(tokens) - used]  # "Microsoft Corporate" of "Microsoft Corporate Vice President"
-    return Role(role, country, _leads(role, country, _names_an_organisation(qualifiers)))
+    return Role(role, country, _leads(role, country, lambda: _names_an_organisation(qualifiers)))
 
 
-def _leads(role: str, place: str | None, of_an_organisation: bool) -> bool:
+def _leads(role: str, place: str | None, of_an_organisation) -> bool:
     """Whether a title names a leader: a shared title needs its country unless nothing else
-    qualifies it (SHARED_TITLES)."""
-    return role in LEADER_ROLES and not (place is None and role in SHARED_TITLES and of_an_organisation)
+    qualifies it (SHARED_TITLES). ``of_an_organisation`` is asked only for a shared title
+    without a place."""
+    return role in LEADER_ROLES and not (place is None and role in SHARED_TITLES and of_an_organisation())
 
 
 def _names_an_organisation(tokens) -> bool:
