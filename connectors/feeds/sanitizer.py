@@ -26,6 +26,13 @@ _BLOCK_TAGS = frozenset({
     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "address", "details", "summary", "body", "html",
 })
 _TAG_RE = re.compile(r"<[a-zA-Z/!][^>]*>")
+# Markup escaped once more than the format asks (a JSON Feed `content_html` of `&lt;p&gt;...`)
+# arrives as text whose words are tags: taken as HTML when it opens with an HTML element or closes
+# two block elements, so a text that names a tag in passing (`the &lt;dialog&gt; element`) stays
+# text.
+_OPENS_WITH_TAG = re.compile(r"\s*<([a-zA-Z][a-zA-Z0-9]*)[\s/>]")
+_BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|figure|section|article|ul|ol|table|pre)\s*>",
+                        re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
 
 
@@ -94,11 +101,25 @@ def _tree_text(root) -> str:
     return "\n\n".join(paragraphs)
 
 
+def escaped_markup(html: str) -> str | None:
+    """The HTML a tag-free `html` holds escaped, or None when it is text."""
+    if "&lt;" not in html:
+        return None
+    unescaped = unescape(html)
+    opening = _OPENS_WITH_TAG.match(unescaped)
+    if (opening and opening.group(1).lower() in defs.tags) or len(_BLOCK_END.findall(unescaped)) >= 2:
+        return unescaped
+    return None
+
+
 def clean_html_and_text(html: str, base_url: str | None = None) -> tuple[str, str]:
     """(sanitised HTML with absolute links, plain text) from one parse."""
     if not html or not html.strip():
         return "", ""
     if not _TAG_RE.search(html):
+        markup = escaped_markup(html)
+        if markup is not None and _TAG_RE.search(markup):
+            return clean_html_and_text(markup, base_url)
         text = plain_text(html)
         return (("<p>" + "</p><p>".join(escape(p, quote=False) for p in text.split("\n\n")) + "</p>")
                 if text else ""), text

@@ -1,4 +1,4 @@
-from connectors.feeds.sanitizer import html_to_text, plain_text, sanitize_html
+from connectors.feeds.sanitizer import clean_html_and_text, html_to_text, plain_text, sanitize_html
 
 
 def test_sanitize_strips_active_content_and_resolves_links():
@@ -32,3 +32,21 @@ def test_empty_and_whitespace_inputs():
 def test_quotes_survive():
     text = html_to_text("<p>“Curly,” he said. \"Straight,\" she said. ‘Single’</p>")
     assert text == "“Curly,” he said. \"Straight,\" she said. ‘Single’"
+
+
+def test_markup_escaped_twice_is_read_as_html():
+    # A JSON Feed's content_html escaped once more than the format asks (humanwhocodes.com does):
+    # its text must be the article, not tags, and its links and scripts are sanitised as HTML.
+    doubled = ('&lt;p&gt;&lt;a href=&quot;/x&quot;&gt;Supabase&lt;/a&gt; signs tokens.&lt;/p&gt;\n'
+               '&lt;h2&gt;Keys&lt;/h2&gt;&lt;script&gt;steal()&lt;/script&gt;&lt;p&gt;"Rotate them," he said.&lt;/p&gt;')
+    html, text = clean_html_and_text(doubled, "https://site.example/post/")
+    assert text == 'Supabase signs tokens.\n\nKeys\n\n"Rotate them," he said.'
+    assert 'href="https://site.example/x"' in html and "steal" not in html
+    # Two closed block elements count even when the text does not open with a tag.
+    assert html_to_text("Intro &lt;p&gt;one&lt;/p&gt;&lt;p&gt;two&lt;/p&gt;") == "Intro\n\none\n\ntwo"
+
+
+def test_tags_named_in_passing_stay_text():
+    for text in ("How the &lt;dialog&gt; element works", "Use &lt;/p&gt; to close a paragraph",
+                 "a &lt; b and c &gt; d", "&lt;3 this update", "&lt;notatag&gt; opens it"):
+        assert html_to_text(text) == text.replace("&lt;", "<").replace("&gt;", ">")
