@@ -6,7 +6,9 @@ Rules, in order, for one attribution:
    (PERSON first; ORG/GPE speakers such as "the White House" keep their name).
 2. A pronoun (he/she) -> the most recent person who was the grammatical subject
    outside quotes before the quote, or the most recent resolved speaker, whichever
-   is later; gender from titles/first names filters candidates when known.
+   is later; gender from titles/first names filters candidates when known. When the
+   last speaker was someone unnamed ("a resident told TIME") and nobody was named
+   since, the pronoun is theirs: no name.
 3. A role noun phrase ("the Supreme Leader", "the minister") -> the most recently
    mentioned person the article gave that role (head-noun match), else a person
    of the article whom the gazetteer gives that role on the article date.
@@ -25,7 +27,7 @@ from spacy.tokens import Doc
 from transforms.entities import (NAME_PARTICLES, ORG_NOUNS, TITLE_WORDS, Mention, extend_particles,
                                  surname_forms)
 from transforms.leaders import _FORMER, Gazetteer, Role, _match_role, role_head
-from transforms.quotes import _SUBJECT_DEPS, ORG_LABELS, Attribution, QuoteSpan, quotes_speaker
+from transforms.quotes import _SUBJECT_DEPS, CUE_FORMS, ORG_LABELS, Attribution, QuoteSpan, quotes_speaker
 
 _MALE = frozenset("he him his himself".split())
 _FEMALE = frozenset("she her hers herself".split())
@@ -48,9 +50,20 @@ mark jeff jim tom frank harry peter andrew rex jerome scott pete marco antony ll
 """.split())
 _DETERMINERS = frozenset("the a an this that his her their its our".split())
 _INDEFINITE = frozenset("a an one another some several many any".split())
+_ONE = frozenset("a an one another".split())
 # Heads that stand for whichever organisation the article is about ("the company said").
 _GENERIC_ORG_NOUNS = frozenset("company firm corporation group organisation organization carrier airline "
                                "business conglomerate retailer lender insurer manufacturer".split())
+# Things that "say" in news copy ("the report said"): a nameless speaker that no "he"/"she" refers to.
+_DOCUMENT_NOUNS = frozenset("""
+statement report document study letter survey poll filing memo memorandum release post tweet email
+message note paper analysis article website site data figures research review audit complaint
+lawsuit suit indictment ruling order decision judgment verdict book video advertisement ad
+transcript record records notice plan proposal bill law policy draft agreement deal contract
+announcement communique declaration forecast estimate assessment investigation inquiry
+""".split())
+# Verbs whose subject is a speaker proper; "a polite smile deflected", "a reader might ask" are not.
+_SAYING = frozenset("say tell add explain note state insist argue write reply respond answer confirm warn".split())
 PERSON, ORGANISATION = "person", "organisation"
 
 
@@ -83,6 +96,16 @@ def _of_subject(doc: Doc, m: Mention) -> bool:
     if root.dep_ == "compound":  # not in "its new RipGuard technology": someone else's thing
         return root.head.dep_ in _SUBJECT_DEPS and not any(c.dep_ == "poss" for c in root.head.lefts)
     return root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ in _SUBJECT_DEPS
+
+
+def _nameless_person(span) -> bool:
+    """Whether a speaker span no name resolved introduces someone the article does not name ("a
+    resident", "one worker", "an officer at the scene"): indefinite, headed by a singular common
+    noun that is no organisation ("a ministry") and no document ("a report"). A definite one
+    ("the senator") may be a person named earlier, so it is not one."""
+    root = span.root
+    return (span[0].lower_ in _ONE and root.pos_ == "NOUN" and root.tag_ == "NN"
+            and root.lower_ not in ORG_NOUNS and root.lower_ not in _DOCUMENT_NOUNS)
 
 
 class SpeakerResolver:
@@ -162,7 +185,12 @@ class SpeakerResolver:
             k -= 1
         if self.last is not None and self.last_kind == PERSON and self.last[0] < before and self.gender.get(
                 self.last[1], wanted) == wanted:
-            if subject is None or self.last[0] > subject.start:
+            if self.last[1] is None:  # someone unnamed spoke last: "he" is them if nobody was named since
+                named_since = bisect.bisect_left(self.person_starts, before) - bisect.bisect_right(
+                    self.person_starts, self.last[0])
+                if not named_since:
+                    return None
+            elif subject is None or self.last[0] > subject.start:
                 return self.last[1]
         if subject is not None:
             return subject.canonical
@@ -285,6 +313,12 @@ class SpeakerResolver:
         if name is not None and (mention is None or kind is not None):
             self.last = (start, name, (text, start, end))
             self.last_kind = kind or PERSON  # an unrecognised name is most often a person
+        elif (name is None and mention is None and att.cue is not None
+              and CUE_FORMS.get(att.cue.lower_) in _SAYING and _nameless_person(span)):
+            # "A resident of Shiraz told TIME ... "We have nothing left," he added": the "he" is
+            # that resident, not the last person the article named (who may be a president).
+            self.last = (start, None, (text, start, end))
+            self.last_kind = PERSON
         if quotes_speaker(att):
             self.last_direct = (att.end, name, (text, start, end))
             self.last_direct_kind = kind

@@ -43,3 +43,41 @@ def test_cueless_quote_paragraph_continues_previous_speaker_only_if_nobody_else_
     found = speakers(nlp, text)
     assert found[1][2] == "Jane Smith"
     assert found[2][2] != "Jane Smith"
+
+
+def leaders(nlp, text, date="2025-06-20"):
+    [result] = extract_documents([("t", text, date)], nlp=nlp)
+    return [(q.speaker, q.speaker_name, q.is_leadership) for q in result.quotes if q.kind == "direct"]
+
+
+@pytest.mark.parametrize("description", [
+    "A resident of Shiraz, who asked not to be named, told TIME",
+    "One worker at the plant said",
+    "A police officer at the scene said",
+    "A spokesman for the ministry said",
+])
+def test_he_after_someone_unnamed_is_not_the_last_named_person(nlp, description):
+    # The president named first must not be credited with what the unnamed speaker added: that
+    # would be a false leadership alert. Nobody is the honest answer.
+    text = ("Iranian President Masoud Pezeshkian said on Monday that talks would go on.\n\n"
+            f'{description} that the power had been out for days. "We have nothing left," he added.')
+    assert leaders(nlp, text) == [("he", None, False)]
+
+
+def test_he_after_someone_unnamed_then_a_named_person_is_the_named_one(nlp):
+    text = ("A witness said the crowd had grown quickly.\n\n"
+            "Police chief John Miller arrived an hour later. "
+            '"We had it under control," he said.')
+    assert [s[2] for s in speakers(nlp, text)] == ["John Miller"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "A report said the plan was late.",
+    "A polite smile deflected the question about the plan.",
+    "A reader might ask whether the plan was late.",
+])
+def test_documents_things_and_rhetorical_askers_do_not_take_the_pronoun(nlp, sentence):
+    # Only a person described as the subject of a verb of saying blocks the named antecedent.
+    text = ("Senator Mary Jones spoke on Monday.\n\n"
+            f'{sentence} "We will fix it," she added.')
+    assert [s[2] for s in speakers(nlp, text)] == ["Mary Jones"]
