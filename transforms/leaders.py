@@ -278,6 +278,18 @@ def _country_before(doc: Doc, i: int, gpe_at: dict[int, str]) -> str | None:
     return None
 
 
+def _former_before(doc: Doc, i: int) -> bool:
+    """Whether the title ending before token i+1 is a past one: "former" just before it or before
+    its country ("Former U.K. Prime Minister Tony Blair", "the ex-Brazilian president")."""
+    for j in range(i, max(-1, i - 5), -1):
+        token = doc[j]
+        if token.lower_ in _FORMER:
+            return True
+        if not (token.ent_type_ in ("GPE", "NORP") or token.lower_ in ("'s", "\u2019s", "-", "the")):
+            return False
+    return False
+
+
 def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | None:
     """"Iran's Supreme Leader Ali Khamenei", "IMF chief Kristalina Georgieva"."""
     tokens: list = []
@@ -298,7 +310,7 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
     used = sum(sizes[len(sizes) - used_words:])
     words = [t.lower_ for t in tokens]
     before = mention.tok_start - used - 1
-    if before >= 0 and doc[before].lower_ in _FORMER:
+    if _former_before(doc, before):
         return None
     body = _body_in(doc[mention.tok_start - len(words):mention.tok_start - used])
     if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):

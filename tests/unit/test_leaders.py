@@ -58,3 +58,15 @@ def test_speaker_role_prefers_dated_gazetteer(roles):
     assert (role.role, role.country, role.is_leader) == ("president", "Iran", True)
     unknown = speaker_role("Nobody Known", roles, default_gazetteer(), None)
     assert unknown is None
+
+
+@pytest.mark.parametrize("title", [
+    "Former U.K. Prime Minister", "former British Prime Minister", "Freedonia's former President",
+    "The former Freedonian President", "ex-Brazilian President",
+])
+def test_former_before_a_country_names_no_current_role(title):
+    # "Former U.K. Prime Minister Tony Blair" had been a current prime minister (and a leadership
+    # statement): the country between "former" and the title hid the word.
+    doc = load_nlp()(f"{title} John Doe spoke. Prime Minister Jane Roe agreed.")
+    found = article_roles(doc, find_mentions(doc))
+    assert "John Doe" not in found and found["Jane Roe"].role == "prime minister"
