@@ -57,7 +57,10 @@ high commissioner|leader""".replace("\n", "").split("|"))
 # ("President X", the gazetteer then says who); qualified by anything else, it is that
 # organisation's title. Titles no organisation has (prime minister, supreme leader) need neither.
 SHARED_TITLES = frozenset("president|vice president|chancellor|secretary-general|secretary general".split("|"))
-_FORMER = frozenset(("former", "ex", "ex-", "late", "then", "erstwhile", "outgoing"))
+# Words before a title that put its holding in the past ("assassinated President Ziaur Rahman",
+# "ousted Prime Minister Sheikh Hasina").
+_FORMER = frozenset(("former", "ex", "ex-", "late", "then", "erstwhile", "outgoing", "assassinated", "slain",
+                     "murdered", "deceased", "deposed", "ousted", "toppled", "overthrown", "exiled"))
 _PLACES = yaml.safe_load(PLACES.read_text(encoding="utf-8"))
 _DEMONYMS: dict[str, str] = _PLACES["demonyms"]
 # lower-cased alias -> canonical body name ("imf" -> "International Monetary Fund")

@@ -62,7 +62,8 @@ def test_speaker_role_prefers_dated_gazetteer(roles):
 
 @pytest.mark.parametrize("title", [
     "Former U.K. Prime Minister", "former British Prime Minister", "Freedonia's former President",
-    "The former Freedonian President", "ex-Brazilian President",
+    "The former Freedonian President", "ex-Brazilian President", "assassinated President",
+    "Freedonia's ousted Prime Minister", "the late Freedonian President",
 ])
 def test_former_before_a_country_names_no_current_role(title):
     # "Former U.K. Prime Minister Tony Blair" had been a current prime minister (and a leadership
