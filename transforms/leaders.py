@@ -59,8 +59,12 @@ high commissioner|leader""".replace("\n", "").split("|"))
 SHARED_TITLES = frozenset("president|vice president|chancellor|secretary-general|secretary general".split("|"))
 # Words before a title that put its holding in the past ("assassinated President Ziaur Rahman",
 # "ousted Prime Minister Sheikh Hasina").
-_FORMER = frozenset(("former", "ex", "ex-", "late", "then", "erstwhile", "outgoing", "assassinated", "slain",
-                     "murdered", "deceased", "deposed", "ousted", "toppled", "overthrown", "exiled"))
+_FORMER = frozenset(("former", "formerly", "ex", "ex-", "late", "then", "erstwhile", "outgoing", "assassinated",
+                     "slain", "murdered", "deceased", "deposed", "ousted", "toppled", "overthrown", "exiled"))
+# A word right before a title that makes it a rank below it: a "Deputy Secretary of State" or a
+# "shadow chancellor" is not the secretary of state or the chancellor. (A deputy role of its own,
+# "deputy prime minister", is matched whole first.)
+_SUBORDINATE = frozenset(("deputy", "assistant", "associate", "junior", "shadow", "vice"))
 _PLACES = yaml.safe_load(PLACES.read_text(encoding="utf-8"))
 _DEMONYMS: dict[str, str] = _PLACES["demonyms"]
 # lower-cased alias -> canonical body name ("imf" -> "International Monetary Fund")
@@ -257,6 +261,9 @@ def role_of_phrase(doc: Doc, tokens, gpe_at: dict[int, str], continued: bool = F
         of_what = True
     if found is None:
         return None
+    role_end = k if of_what else len(words)  # the role's words end here
+    if role_end > found[1] and words[role_end - found[1] - 1] in _SUBORDINATE:
+        return None
     role = found[0]
     body = _body_in(rest_tokens)
     if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):
@@ -313,7 +320,7 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
     used = sum(sizes[len(sizes) - used_words:])
     words = [t.lower_ for t in tokens]
     before = mention.tok_start - used - 1
-    if _former_before(doc, before):
+    if _former_before(doc, before) or before >= 0 and doc[before].lower_ in _SUBORDINATE:
         return None
     body = _body_in(doc[mention.tok_start - len(words):mention.tok_start - used])
     if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):

@@ -71,3 +71,17 @@ def test_former_before_a_country_names_no_current_role(title):
     doc = load_nlp()(f"{title} John Doe spoke. Prime Minister Jane Roe agreed.")
     found = article_roles(doc, find_mentions(doc))
     assert "John Doe" not in found and found["Jane Roe"].role == "prime minister"
+
+
+@pytest.mark.parametrize("text,name", [
+    ("U.S. Deputy Secretary of State John Doe spoke.", "John Doe"),
+    ("Assistant Secretary of State John Doe spoke.", "John Doe"),
+    ("Shadow Chancellor John Doe spoke.", "John Doe"),
+    ("John Doe, formerly U.S. Assistant Secretary of State for East Asian and Pacific Affairs, spoke.", "John Doe"),
+    ("John Doe, the deputy secretary of state, spoke.", "John Doe"),
+])
+def test_a_rank_below_a_title_is_not_that_title(text, name):
+    doc = load_nlp()(f"{text} Under President Jane Roe, the economy grew.")
+    found = article_roles(doc, find_mentions(doc))
+    assert name not in found or not found[name].is_leader
+    assert found["Jane Roe"].role == "president"  # "under" before a title is a preposition
