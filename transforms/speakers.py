@@ -196,7 +196,14 @@ class SpeakerResolver:
             return subject.canonical
         return fallback.canonical if fallback else None
 
-    def _role_holder(self, words: list[str], before: int) -> str | None:
+    def _person_at(self, i: int):
+        """The PERSON mention starting at token i, if any."""
+        if i >= len(self.doc):
+            return None
+        k = bisect.bisect_left(self.person_starts, self.doc[i].idx)
+        return self.persons[k] if k < len(self.persons) and self.persons[k].tok_start == i else None
+
+    def _role_holder(self, words: list[str], before: int, use_gazetteer: bool = True) -> str | None:
         found = _match_role(words)
         if found is None or any(w in _FORMER for w in words):
             return None  # "the former president" is not the article's president
@@ -209,6 +216,8 @@ class SpeakerResolver:
             if known and (known.role == role or role_head(known.role) == head):
                 return name
             k -= 1
+        if not use_gazetteer:
+            return None
         for entry in self.gazetteer.holders(role, self.day):
             if any(m.canonical == entry.name or m.canonical in entry.aliases for m in self.persons):
                 return entry.name
@@ -234,6 +243,13 @@ class SpeakerResolver:
         for full in self.surnames.values():  # "de la Cruz" after "Maria de la Cruz"
             if full.endswith(" " + name):
                 return full
+        return name
+
+    def _not_a_person(self, name: str | None) -> str | None:
+        """An organisation found for "it" / "the company", unless the leaders list knows the name
+        as a person's (a surname the NER took for an organisation: "it said" is never Trump)."""
+        if name is None or self.gazetteer.lookup(name, self.day) is not None:
+            return None
         return name
 
     def _organisation(self, head: str | None, before: int, modifiers: tuple[str, ...] = ()) -> str | None:
@@ -289,22 +305,30 @@ class SpeakerResolver:
             confidence *= 0.9
             kind = PERSON
         elif len(span) == 1 and span[0].lower_ == "it":
-            name = self._organisation(None, before)
+            name = self._not_a_person(self._organisation(None, before))
             confidence *= 0.8
             kind = ORGANISATION if name else None
         elif words and _match_role(words) is not None:
             # "Grayson's spokeswoman" is whoever speaks for Grayson: the description stays as written.
             possessed = any(t.dep_ == "poss" and t.head.i == span.root.i and t.lower_ not in _DETERMINERS
                             for t in span)
-            name = None if possessed else self._role_holder(
-                [w for w in words if w not in ("'s", "\u2019s")], before)
+            # A bare title heads a name the parse left out of the span: the person right after it
+            # ("President Barack Obama and his wife") or nobody the list knows ("President and
+            # CEO of the Bulletin ... Alexandra Bell said" is no president of the leaders list).
+            bare = span[0].lower_ not in _DETERMINERS and span[0].ent_type_ not in ("GPE", "NORP")
+            named = self._person_at(span.end) if bare else None
+            if named is not None:
+                name = named.canonical
+            elif not possessed:
+                name = self._role_holder([w for w in words if w not in ("'s", "\u2019s")], before,
+                                         use_gazetteer=not bare)
             confidence *= 0.9
             kind = PERSON
         elif words and words[-1] in ORG_NOUNS and span[-1].pos_ == "NOUN":
             # "a group", "one research firm": an indefinite description names no one in particular.
             definite = span[0].lower_ not in _INDEFINITE
             modifiers = tuple(t.lower_ for t in span if t.dep_ in ("amod", "compound") and t.i != span.root.i)
-            name = self._organisation(words[-1], before, modifiers) if definite else None
+            name = self._not_a_person(self._organisation(words[-1], before, modifiers)) if definite else None
             confidence *= 0.85
             kind = ORGANISATION
         elif span[-1].pos_ == "PROPN":

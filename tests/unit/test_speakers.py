@@ -81,3 +81,25 @@ def test_documents_things_and_rhetorical_askers_do_not_take_the_pronoun(nlp, sen
     text = ("Senator Mary Jones spoke on Monday.\n\n"
             f'{sentence} "We will fix it," she added.')
     assert [s[2] for s in speakers(nlp, text)] == ["Mary Jones"]
+
+
+def test_it_is_never_a_person_the_ner_took_for_an_organisation(nlp):
+    # The small model labels a sentence-initial "Trump" ORG here; "it said" had then resolved to
+    # Trump and flagged the statement as the president's.
+    text = 'Trump dominated the betting this week. "The odds moved fast," it said.'
+    assert leaders(nlp, text, "2026-01-20") == [("it", None, False)]
+
+
+def test_it_still_resolves_to_the_organisation(nlp):
+    text = 'Acme Corp reported losses on Monday. "We will recover," it said.'
+    assert [s[2] for s in speakers(nlp, text)] == ["Acme Corp"]
+
+
+def test_a_bare_title_heads_a_name_and_refers_back_to_no_holder(nlp):
+    # "President and CEO of the Bulletin ... Alexandra Bell": the parse's subject is "President",
+    # which had resolved to whichever president the article named (a leadership statement).
+    text = ("Vladimir Putin spoke on Monday.\n\n"
+            '"Every second counts," President and CEO of Bulletin of the Atomic Scientists Alexandra Bell said.')
+    assert leaders(nlp, text, "2026-01-20") == [("President", None, False)]
+    text = 'Vladimir Putin spoke on Monday.\n\n"Every second counts," the president said.'
+    assert leaders(nlp, text, "2026-01-20") == [("the president", "Vladimir Putin", True)]
