@@ -316,6 +316,30 @@ def subject_of(verb: Token) -> Token | None:
     return None
 
 
+_TITLE_JOINERS = frozenset(("of", "the", "and", "for"))
+
+
+def _title_of_name(head: Token, hi: int) -> int | None:
+    """End of the name a capitalised title heads through "of" ("Minister of Finance Maria Santos",
+    "Chief of the Defence Staff Marco Rubio": the parser hangs the name on "of" and leaves the
+    title the subject). Only a title-case run up to the name counts; a determined head ("the
+    wife of John Smith") or a break ("Magazine, managing director, of CB Richard Ellis") is
+    someone else."""
+    if not head.text[:1].isupper() or head.ent_type_ == "PERSON" or any(c.dep_ in ("det", "poss") for c in head.lefts):
+        return None
+    doc = head.doc
+    for prep in head.rights:
+        if prep.dep_ == "prep" and prep.lower_ == "of" and prep.i == head.i + 1:
+            for obj in prep.rights:
+                if obj.dep_ == "pobj" and obj.ent_type_ == "PERSON" and obj.i < hi and all(
+                        t.text[:1].isupper() or t.lower_ in _TITLE_JOINERS for t in doc[prep.i + 1:obj.i]):
+                    end = obj.i + 1
+                    while end < hi and doc[end].ent_type_ == "PERSON" and doc[end].ent_iob_ == "I":
+                        end += 1
+                    return end
+    return None
+
+
 def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
     """Token range of a speaker noun phrase: left modifiers + head, never its appositive/relative clause.
 
@@ -331,6 +355,9 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
         if name is not None:
             head = name
             lo = max(lo, name.left_edge.i)
+    named = _title_of_name(head, hi)
+    if named is not None:
+        return max(head.i, lo), min(named, hi)
     start = head.i
     for child in head.lefts:
         if child.dep_ in ("compound", "amod", "det", "poss", "nmod", "flat", "punct", "case", "nummod"):
@@ -548,9 +575,14 @@ def _past_dateline(doc: Doc, subject: Token, lo: int, verb_i: int) -> Token | No
         if child.dep_ == "appos" and lo <= child.i < verb_i:
             return child
     for token in doc[lo:verb_i]:
-        if token.pos_ in ("PROPN", "NOUN", "PRON") and not (lo <= token.head.i < verb_i and token.dep_ in (
-                "compound", "amod", "poss", "nmod", "flat")):
-            return token
+        if token.pos_ in ("PROPN", "NOUN", "PRON"):
+            # The head of the phrase the word is in ("Secretary of State Marco Rubio": not "State",
+            # the object of its "of", but Rubio).
+            top = token
+            while lo <= top.head.i < verb_i and top.head.i != top.i:
+                top = top.head
+            if top.pos_ in ("PROPN", "NOUN", "PRON"):
+                return top
     return None
 
 

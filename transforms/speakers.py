@@ -225,7 +225,11 @@ class SpeakerResolver:
 
     def _unrecognised_name(self, span) -> str | None:
         """A proper-name run the NER missed ("said Adrian Mapp", "de la Cruz said"): its last
-        PROPN run with the name particles inside it, titles dropped."""
+        PROPN run with the name particles inside it, titles dropped. A span that ends in a person
+        the NER found but does not head ("Chief of the Defence Staff Maria Santos") is that person."""
+        last = self._mention_in(span[-1].idx, span.end_char)
+        if last is not None and last.label == "PERSON" and last.end == span.end_char:
+            return last.canonical
         tokens = [t for t in span if (t.pos_ == "PROPN" or t.lower_ in NAME_PARTICLES)
                   and t.lower_ not in TITLE_WORDS]
         while tokens and tokens[-1].lower_ in NAME_PARTICLES:

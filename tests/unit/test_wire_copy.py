@@ -66,6 +66,23 @@ def test_other_wire_datelines(nlp, dateline):
     assert not any(q.speaker and dateline.split()[0].strip(",") in q.speaker for q in quotes)
 
 
+@pytest.mark.parametrize("dateline", ["WASHINGTON (AP) \u2014 ", ""])
+@pytest.mark.parametrize("title", ["Secretary of State", "Minister of Finance", "Chief of the Defence Staff",
+                                   "Secretary of Defense"])
+def test_a_title_with_of_gives_the_named_person(nlp, dateline, title):
+    # The parser hangs the name on the title's "of" (or takes the dateline's city for the subject):
+    # the speaker is the titled person, not "State", "Finance" or a bare "Chief".
+    text = f"{dateline}{title} Maria Santos on Monday said the talks would resume."
+    [q] = extract(nlp, text)
+    assert (q.speaker, q.speaker_name) == (f"{title} Maria Santos", "Maria Santos")
+
+
+def test_a_determined_noun_of_a_name_is_someone_else(nlp):
+    text = "The wife of John Kowalski said the talks would resume."
+    [q] = extract(nlp, text)
+    assert q.speaker_name != "John Kowalski"
+
+
 def test_quote_right_after_a_dateline_is_direct(nlp):
     text = 'AMSTERDAM, Jan 28 (AFP) - "Our mission is not over," Dutch Defence Minister Ruben van der Meer said.'
     [q] = extract(nlp, text)
