@@ -157,6 +157,13 @@ def test_a_plain_chief_or_party_leader_is_not_a_leader(nlp):
      "\u201cWe have found no evidence of wrongdoing,\u201d the ministry said.", "Ministry of Defence"),
     ("The State Department was asked about the report.\n\n"
      "\u201cWe have found no evidence of wrongdoing,\u201d the department said.", "State Department"),
+    # an industry noun stands for the company the article is about, as "the company" does
+    ("Volkswagen cut its forecast on Tuesday.\n\n"
+     "\u201cWe have found no evidence of wrongdoing,\u201d the carmaker said.", "Volkswagen"),
+    ("Acme Corp cut its forecast on Tuesday.\n\n"
+     "\u201cWe have found no evidence of wrongdoing,\u201d the drugmaker said.", "Acme Corp"),
+    ("Acme Corp cut its forecast on Tuesday.\n\n"
+     "\u201cWe have found no evidence of wrongdoing,\u201d the startup said.", "Acme Corp"),
 ])
 def test_organisation_speakers(nlp, text, org):
     q = quote_with(extract(nlp, text), "We have found no evidence")
