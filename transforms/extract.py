@@ -108,7 +108,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     quotes = []
     for att in attributions:
         speaker = resolver.resolve(att)  # every attribution, kept or not: it may be the next one's speaker
-        if not keeps(att.kind, speaker.text, reported_speech):
+        if not keeps(att.kind, speaker.text, reported_speech, att.cue.text if att.cue is not None else None):
             continue
         role = speaker_role(speaker.name, roles, gazetteer, day)
         quote_text = text[att.start:att.end]

@@ -121,3 +121,22 @@ def test_newsbeam_extract_takes_the_flag_and_the_config(tmp_path):
     assert "i" in indirect_speakers("--reported-speech", "all")
     assert "i" in indirect_speakers(config="nlp:\n  reported_speech: all\n")
     assert indirect_speakers("--reported-speech", "none") == set()
+
+
+@pytest.mark.parametrize("cue, kept", [("seems", False), ("turns", False), ("appears", False), ("'s", False),
+                                       ("is", False), ("said", True), ("says", True), ("hopes", True),
+                                       ("expects", True), ("shows", True), (None, True)])
+def test_an_impersonal_it_is_the_writer(cue, kept):
+    # "It seems that ...", "it turns out that ...": nobody's reported speech; a company's "it said",
+    # "it hopes to" stay. Only the sources policy leaves it out.
+    assert keeps("indirect", "It", "sources", cue) is kept
+    assert keeps("indirect", "It", "all", cue) is True
+    assert keeps("direct", "it", "sources", cue) is True
+
+
+def test_impersonal_it_gives_no_row_but_a_company_it_does(nlp):
+    text = ("It seems that many readers use the tool for Markdown. It turns out that most of them "
+            "never change the settings.\n\nAcme Corp cut its forecast. It said demand had slumped.")
+    [result] = extract_documents([("t", text, "2024-05-01")], nlp=nlp)
+    assert [(q.speaker, q.text) for q in result.quotes if q.speaker and q.speaker.lower() == "it"] == [
+        ("It", "demand had slumped")]
