@@ -51,17 +51,14 @@ mark jeff jim tom frank harry peter andrew rex jerome scott pete marco antony ll
 _DETERMINERS = frozenset("the a an this that his her their its our".split())
 _INDEFINITE = frozenset("a an one another some several many any".split())
 _ONE = frozenset("a an one another".split())
-# Heads that stand for whichever organisation the article is about ("the company said").
-_GENERIC_ORG_NOUNS = frozenset("company firm corporation group organisation organization carrier airline "
-                               "business conglomerate retailer lender insurer manufacturer startup start-up "
-                               "supplier chain platform brand broadcaster".split())
-# (Not "developer", "producer", "publisher", "operator", "miner": as often a person as a company.)
-
-
-def _generic_org(word: str) -> bool:
-    """A head that stands for whichever company the article is about: the list above, and any
-    "-maker" ("the carmaker", "the chipmaker", "the drugmaker")."""
-    return word in _GENERIC_ORG_NOUNS or word.endswith("maker") and len(word) > 5
+# Heads that stand for whichever organisation the article is about ("the company said"). Not
+# "developer", "producer", "publisher", "operator", "miner", nor "lawmaker", "policymaker",
+# "filmmaker": as often or always a person.
+_GENERIC_ORG_NOUNS = frozenset("""
+company firm corporation group organisation organization carrier airline business conglomerate
+retailer lender insurer manufacturer startup start-up supplier chain platform brand broadcaster
+carmaker automaker chipmaker drugmaker planemaker steelmaker toymaker phonemaker
+""".split())
 # Things that "say" in news copy ("the report said"): a nameless speaker that no "he"/"she" refers to.
 _DOCUMENT_NOUNS = frozenset("""
 statement report document study letter survey poll filing memo memorandum release post tweet email
@@ -112,8 +109,9 @@ def _nameless_person(span) -> bool:
     noun that is no organisation ("a ministry") and no document ("a report"). A definite one
     ("the senator") may be a person named earlier, so it is not one."""
     root = span.root
+    head = root.lower_
     return (span[0].lower_ in _ONE and root.pos_ == "NOUN" and root.tag_ == "NN"
-            and root.lower_ not in ORG_NOUNS and not _generic_org(root.lower_) and root.lower_ not in _DOCUMENT_NOUNS)
+            and head not in ORG_NOUNS and head not in _GENERIC_ORG_NOUNS and head not in _DOCUMENT_NOUNS)
 
 
 class SpeakerResolver:
@@ -286,7 +284,7 @@ class SpeakerResolver:
             if qualifier is None and head is not None and _of_subject(self.doc, m):
                 qualifier = m  # only a description reads it (below): "it" pays nothing
             k -= 1
-        if modifiers or head is not None and not _generic_org(head):
+        if modifiers or head is not None and head not in _GENERIC_ORG_NOUNS:
             return None
         if self.last is not None and self.last_kind == ORGANISATION and self.last[0] >= window_start and (
                 salient is None or self.last[0] > salient.start):
@@ -336,7 +334,7 @@ class SpeakerResolver:
                                          use_gazetteer=not bare)
             confidence *= 0.9
             kind = PERSON
-        elif words and (words[-1] in ORG_NOUNS or _generic_org(words[-1])) and span[-1].pos_ == "NOUN":
+        elif words and (words[-1] in ORG_NOUNS or words[-1] in _GENERIC_ORG_NOUNS) and span[-1].pos_ == "NOUN":
             # "a group", "one research firm": an indefinite description names no one in particular.
             definite = span[0].lower_ not in _INDEFINITE
             modifiers = tuple(t.lower_ for t in span if t.dep_ in ("amod", "compound") and t.i != span.root.i)

@@ -103,3 +103,10 @@ def test_a_bare_title_heads_a_name_and_refers_back_to_no_holder(nlp):
     assert leaders(nlp, text, "2026-01-20") == [("President", None, False)]
     text = 'Vladimir Putin spoke on Monday.\n\n"Every second counts," the president said.'
     assert leaders(nlp, text, "2026-01-20") == [("the president", "Vladimir Putin", True)]
+
+
+def test_a_lawmaker_is_a_person_not_the_article_s_company(nlp):
+    # Company nouns are listed, not guessed from "-maker": a lawmaker, policymaker or filmmaker is a person.
+    for noun in ("lawmaker", "policymaker", "filmmaker"):
+        text = f'Acme Corp lobbied against the bill on Monday.\n\n"We will see," the {noun} said.'
+        assert leaders(nlp, text, "2026-01-20") == [(f"the {noun}", None, False)]
