@@ -346,7 +346,10 @@ def speaker_tokens(head: Token, lo: int, hi: int) -> tuple[int, int]:
     A title whose apposition is a name ("Spain's prime minister, Pedro Sanchez, said") gives the name.
     """
     if head.lower_ in ("who", "that", "which") and head.head.dep_ == "relcl" and head.head.head.i < head.i:
+        relative = head.lower_
         head = head.head.head  # "Arianna Gil, 22, who helped found the group": the antecedent
+        if relative == "who" and head.ent_type_ in ("GPE", "LOC", "FAC") and head.dep_ == "pobj":
+            head = head.head.head  # "an engineer in Tehran, who ...": a "who" is never the place
         lo = min(lo, head.left_edge.i)
     if head.text.isupper() and len(head.text) <= 3 and head.i > 0 and doc_text_before(head) in ("-", "("):
         head = head.head if head.head.i != head.i else head  # "(R-OH)" after a name: the name

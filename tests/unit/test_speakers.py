@@ -110,3 +110,11 @@ def test_a_lawmaker_is_a_person_not_the_article_s_company(nlp):
     for noun in ("lawmaker", "policymaker", "filmmaker"):
         text = f'Acme Corp lobbied against the bill on Monday.\n\n"We will see," the {noun} said.'
         assert leaders(nlp, text, "2026-01-20") == [(f"the {noun}", None, False)]
+
+
+def test_a_name_in_passing_does_not_end_the_unnamed_speaker(nlp):
+    # Only a person who becomes a subject takes the pronoun back; "Trump's reversal" is a mention
+    # in passing (TIME: "said an engineer in Tehran, who also sees Trump's reversal as tactical").
+    text = ('"He is tricking the regime," said an engineer in Tehran, who also sees Trump\'s reversal as '
+            'tactical. "There can\'t be any other option," he added.')
+    assert [s[1:] for s in leaders(nlp, text, "2026-01-20")] == [(None, False), (None, False)]
