@@ -191,10 +191,12 @@ class SpeakerResolver:
             k -= 1
         if self.last is not None and self.last_kind == PERSON and self.last[0] < before and self.gender.get(
                 self.last[1], wanted) == wanted:
-            if self.last[1] is None:  # someone unnamed spoke last: "he" is them unless a person was a subject since
+            if self.last[1] is None:  # someone unnamed spoke last: "he" is them unless a person
+                # was a subject since, or its possessor ("Trump's speech also revisited ...")
                 since = self.persons[bisect.bisect_right(self.person_starts, self.last[0]):
                                      bisect.bisect_left(self.person_starts, before)]
-                if not any(m.is_subject and self.gender.get(m.canonical, wanted) == wanted for m in since):
+                if not any((m.is_subject or _of_subject(self.doc, m)) and self.gender.get(m.canonical, wanted) == wanted
+                           for m in since):
                     return None
             elif subject is None or self.last[0] > subject.start:
                 return self.last[1]

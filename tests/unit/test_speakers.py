@@ -118,3 +118,13 @@ def test_a_name_in_passing_does_not_end_the_unnamed_speaker(nlp):
     text = ('"He is tricking the regime," said an engineer in Tehran, who also sees Trump\'s reversal as '
             'tactical. "There can\'t be any other option," he added.')
     assert [s[1:] for s in leaders(nlp, text, "2026-01-20")] == [(None, False), (None, False)]
+
+
+def test_the_possessor_of_a_subject_takes_the_pronoun_back_from_an_unnamed_speaker(nlp):
+    # TIME on Davos: an unnamed official spoke, then "Trump's speech also revisited ... He touted".
+    text = ("A senior European official told TIME that the mood was tense.\n\n"
+            "President Donald Trump's speech also revisited old grievances.\n\n"
+            "He said the deal on oil was great.")
+    [result] = extract_documents([("t", text, "2026-01-22")], nlp=nlp)
+    last = result.quotes[-1]
+    assert (last.speaker, last.speaker_name, last.is_leadership) == ("He", "Donald Trump", True)
