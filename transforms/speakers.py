@@ -114,6 +114,18 @@ def _nameless_person(span) -> bool:
             and head not in ORG_NOUNS and head not in _GENERIC_ORG_NOUNS and head not in _DOCUMENT_NOUNS)
 
 
+def _tells_a_person(cue) -> bool:
+    """Whether the cue addresses a named person ("A reporter told Trump that ..."): the "he" of
+    the reply is then that person's."""
+    for child in cue.children:
+        if child.dep_ in ("dobj", "dative") and child.ent_type_ == "PERSON":
+            return True
+        if child.dep_ == "prep" and child.lower_ == "to" and any(
+                c.dep_ == "pobj" and c.ent_type_ == "PERSON" for c in child.children):
+            return True
+    return False
+
+
 class SpeakerResolver:
     """Resolves the attributions of one article in text order."""
 
@@ -350,7 +362,8 @@ class SpeakerResolver:
             self.last = (start, name, (text, start, end))
             self.last_kind = kind or PERSON  # an unrecognised name is most often a person
         elif (name is None and mention is None and att.cue is not None
-              and CUE_FORMS.get(att.cue.lower_) in _SAYING and _nameless_person(span)):
+              and CUE_FORMS.get(att.cue.lower_) in _SAYING and _nameless_person(span)
+              and not _tells_a_person(att.cue)):
             # "A resident of Shiraz told TIME ... "We have nothing left," he added": the "he" is
             # that resident, not the last person the article named (who may be a president).
             self.last = (start, None, (text, start, end))

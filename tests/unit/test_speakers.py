@@ -128,3 +128,14 @@ def test_the_possessor_of_a_subject_takes_the_pronoun_back_from_an_unnamed_speak
     [result] = extract_documents([("t", text, "2026-01-22")], nlp=nlp)
     last = result.quotes[-1]
     assert (last.speaker, last.speaker_name, last.is_leadership) == ("He", "Donald Trump", True)
+
+
+@pytest.mark.parametrize("text, name", [
+    ('President Donald Trump took questions on Monday. A reporter told Trump that the polls were bad. '
+     '"That\'s fake news," he said.', "Donald Trump"),
+    ('Prime Minister Keir Starmer visited the clinic. A nurse told Starmer the wards were full. '
+     '"We will fix it," he said.', "Keir Starmer"),
+])
+def test_the_reply_to_an_unnamed_speaker_is_the_addressee_s(nlp, text, name):
+    # Someone unnamed who tells a named person something is answered by that person.
+    assert leaders(nlp, text, "2026-01-22") == [("he", name, True)]
