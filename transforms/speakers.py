@@ -7,8 +7,9 @@ Rules, in order, for one attribution:
 2. A pronoun (he/she) -> the most recent person who was the grammatical subject
    outside quotes before the quote, or the most recent resolved speaker, whichever
    is later; gender from titles/first names filters candidates when known. When the
-   last speaker was someone unnamed ("a resident told TIME") and nobody was named
-   since, the pronoun is theirs: no name.
+   last speaker was someone unnamed ("a resident told TIME") who addressed nobody named,
+   and no person became a subject (or a subject's possessor) since, the pronoun is
+   theirs: no name.
 3. A role noun phrase ("the Supreme Leader", "the minister") -> the most recently
    mentioned person the article gave that role (head-noun match), else a person
    of the article whom the gazetteer gives that role on the article date.
