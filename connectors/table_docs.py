@@ -95,7 +95,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                         " as written is the answer (`a senior aide`, `Grayson's spokeswoman`, `the "
                         "company` of an organisation the article only mentions in passing; a `he`/`she` "
                         "after someone unnamed spoke, as in `a resident told TIME ... \"...,\" he added`, "
-                        "with nobody named since)",
+                        "with nobody else the subject of a sentence since)",
         "speaker_role": "the speaker's role from the article or the leaders gazetteer (`president`, "
                         "`supreme leader`, `foreign minister`, ...)",
         "speaker_country": "the country of that role, or the international body for its heads (`International "
