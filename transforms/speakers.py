@@ -217,12 +217,12 @@ class SpeakerResolver:
             return subject.canonical
         return fallback.canonical if fallback else None
 
-    def _person_at(self, i: int):
+    def _person_at(self, i: int) -> Mention | None:
         """The PERSON mention starting at token i, if any."""
         if i >= len(self.doc):
             return None
-        k = bisect.bisect_left(self.person_starts, self.doc[i].idx)
-        return self.persons[k] if k < len(self.persons) and self.persons[k].tok_start == i else None
+        m = self._mention_in(self.doc[i].idx, self.doc[i].idx + 1)
+        return m if m is not None and m.label == "PERSON" and m.tok_start == i else None
 
     def _role_holder(self, words: list[str], before: int, use_gazetteer: bool = True) -> str | None:
         found = _match_role(words)
@@ -270,14 +270,14 @@ class SpeakerResolver:
                 return full
         return name
 
-    def _not_a_person(self, name: str | None) -> str | None:
-        """An organisation found for "it" / "the company", unless the leaders list knows the name
-        as a person's (a surname the NER took for an organisation: "it said" is never Trump)."""
-        if name is None or self.gazetteer.lookup(name, self.day) is not None:
-            return None
-        return name
-
     def _organisation(self, head: str | None, before: int, modifiers: tuple[str, ...] = ()) -> str | None:
+        """The organisation "it" / "the company" refers to (``_referent_organisation``), unless the
+        leaders list knows the name as a person's (a surname the NER took for an organisation:
+        "it said" is never Trump)."""
+        name = self._referent_organisation(head, before, modifiers)
+        return None if name is None or self.gazetteer.lookup(name, self.day) is not None else name
+
+    def _referent_organisation(self, head: str | None, before: int, modifiers: tuple[str, ...] = ()) -> str | None:
         """"the ministry" / "the company" / "it": an organisation named in the three paragraphs
         before the quote. One whose name holds the head noun and the description's modifiers
         ("the ministry" -> "Ministry of Defence"; "the terrorist group" is not "SITE Intelligence
@@ -330,7 +330,7 @@ class SpeakerResolver:
             confidence *= 0.9
             kind = PERSON
         elif len(span) == 1 and span[0].lower_ == "it":
-            name = self._not_a_person(self._organisation(None, before))
+            name = self._organisation(None, before)
             confidence *= 0.8
             kind = ORGANISATION if name else None
         elif words and _match_role(words) is not None:
@@ -353,7 +353,7 @@ class SpeakerResolver:
             # "a group", "one research firm": an indefinite description names no one in particular.
             definite = span[0].lower_ not in _INDEFINITE
             modifiers = tuple(t.lower_ for t in span if t.dep_ in ("amod", "compound") and t.i != span.root.i)
-            name = self._not_a_person(self._organisation(words[-1], before, modifiers)) if definite else None
+            name = self._organisation(words[-1], before, modifiers) if definite else None
             confidence *= 0.85
             kind = ORGANISATION
         elif span[-1].pos_ == "PROPN":

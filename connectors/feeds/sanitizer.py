@@ -101,7 +101,7 @@ def _tree_text(root) -> str:
     return "\n\n".join(paragraphs)
 
 
-def escaped_markup(html: str) -> str | None:
+def _escaped_markup(html: str) -> str | None:
     """The HTML a tag-free `html` holds escaped, or None when it is text."""
     if "&lt;" not in html:
         return None
@@ -117,7 +117,7 @@ def clean_html_and_text(html: str, base_url: str | None = None) -> tuple[str, st
     if not html or not html.strip():
         return "", ""
     if not _TAG_RE.search(html):
-        markup = escaped_markup(html)
+        markup = _escaped_markup(html)
         if markup is not None and _TAG_RE.search(markup):
             return clean_html_and_text(markup, base_url)
         text = plain_text(html)
