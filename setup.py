@@ -42,6 +42,8 @@ setup(
         "pydantic-settings>=2.6,<3",
         "PyYAML>=6,<7",
         "numpy>=1.26,<3",
+        # Holds numpy's BLAS to one thread where the models multiply through it (transforms/matmul.py).
+        "threadpoolctl>=3.1,<4",
         "prometheus-client>=0.20,<1",
         "tqdm>=4.66,<5",
         # C CRC32C: kafka-python otherwise checks every record batch in pure Python.

@@ -72,6 +72,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, ChildResult, load_bbc, median, run_measured  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from transforms.matmul import blis_kernels  # noqa: E402
+
 KAFKA = os.environ.get("NEWSBEAM_BENCH_KAFKA", "127.0.0.1:9092")
 S3_ENDPOINT = os.environ.get("NEWSBEAM_BENCH_S3", "http://127.0.0.1:8333")
 S3_KEY, S3_SECRET, S3_BUCKET = "newsbeam", "newsbeam-local-secret", "newsbeam"
@@ -463,8 +466,9 @@ def summarise(ms: list[Measurement]) -> list[dict]:
 
 def markdown(rows: list[dict], argv: list[str]) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # BLIS's kernels decide bare spaCy's speed (transforms/matmul.py): say which ran.
     head = (f"### {now} - {platform.node()}: nproc {os.cpu_count()}, {platform.python_version()}, "
-            f"`bench/e2e.py {' '.join(argv)}`\n\n"
+            f"BLIS kernels {blis_kernels()}, `bench/e2e.py {' '.join(argv)}`\n\n"
             "| N | case | mode | runs | articles/s | bare articles/s | ratio | peak RSS max proc MB "
             "| peak RSS tree MB | plan s | beam s | finish s | Extract step s | CPU s | bare CPU s | load1 | steal s |\n"
             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

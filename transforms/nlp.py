@@ -143,10 +143,13 @@ def register_components() -> None:
 def _load(model: str) -> Language:
     import spacy
 
+    from transforms.matmul import use_numpy_matmul
+
     register_components()
     nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
     if "parser" in nlp.pipe_names:
         nlp.add_pipe(PARAGRAPH_BREAKS, before="parser")
     use_token_attributes(nlp)
     use_greedy_ner(nlp)
+    use_numpy_matmul(nlp)
     return nlp
