@@ -62,7 +62,8 @@ _LOADING = threading.Lock()
 
 
 def load_nlp(model: str = DEFAULT_MODEL) -> Language:
-    """Load ``model`` once per process; components the extraction does not read are excluded.
+    """Load ``model`` once per process; components the extraction does not read are excluded,
+    and where BLIS has no kernels for the CPU the models multiply through numpy (matmul.py).
 
     Thread-safe: a call during ``preload_nlp``'s load waits for it instead of loading twice.
     """
