@@ -71,9 +71,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, ChildResult, load_bbc, median, run_measured  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-from transforms.matmul import blis_kernels  # noqa: E402
+from transforms.matmul import blis_kernels  # noqa: E402  (common puts the repo on sys.path)
 
 KAFKA = os.environ.get("NEWSBEAM_BENCH_KAFKA", "127.0.0.1:9092")
 S3_ENDPOINT = os.environ.get("NEWSBEAM_BENCH_S3", "http://127.0.0.1:8333")
