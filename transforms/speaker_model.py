@@ -41,6 +41,8 @@ _WINDOW_PARAGRAPHS = 2
 _PREPOSITION_CODE = {"by": 1, "to": 2, "according": 3, "at": 4, "in": 5, "for": 6, "with": 7, "from": 8,
                      "of": 9, "on": 10, "about": 11}
 _FIRST_PERSON = frozenset("i we my our me us".split())
+# A span's words can end with a role only if its last word is some role's last word.
+_ROLE_LAST_WORDS = frozenset(role.rsplit(" ", 1)[-1] for role in ARTICLE_ROLES)
 # A neighbouring attribution's speaker counts within this many paragraphs of the quote.
 _NEIGHBOUR_PARAGRAPHS = 2
 # Candidates kept per attribution: the nearest before the quote and after it (plus the rule's
@@ -102,12 +104,16 @@ class CandidateBuilder:
         self.lexicon = cue_lexicon()
         self.arrays = view.arrays
         strings = doc.vocab.strings
-        self._first_person = {strings.add(w) for w in _FIRST_PERSON}
+        # First-person words before each token (a prefix count): "is there an I or we in the
+        # quote" is then two lookups instead of a scan of the quote per attribution.
+        first = in_sorted(form_hashes(_FIRST_PERSON), view.arrays.columns[:, 2]) if len(doc) else numpy.zeros(0, bool)
+        self.first_person_before = [0] + numpy.cumsum(first).tolist()
         self._pos_propn, self._pos_noun = int(PROPN), int(NOUN)
         self._dep_hash = {strings.add(d): d for d in _DEP_CODE}
         self._dep_hash.update({strings.add(d): d for d in ("nsubj", "nsubjpass", "dobj", "dative", "pobj")})
         # Speakers the rules gave the article's attributions: (token, who) in text order.
         self.sources: list[tuple[int, str]] = []
+        self.source_starts: list[int] = []
         self.source_count: dict[str, int] = {}
 
     def key(self, start: int, end: int) -> str:
@@ -125,6 +131,7 @@ class CandidateBuilder:
             if span is not None:
                 who = self.key(*span)
                 self.sources.append((a, who))
+                self.source_starts.append(a)
                 self.source_count[who] = self.source_count.get(who, 0) + 1
 
     def _neighbours(self, a: int, b: int) -> tuple[str | None, str | None]:
@@ -132,14 +139,13 @@ class CandidateBuilder:
         view = self.view
         para = view.para_of[a]
         before = after = None
-        for start, who in self.sources:
-            if start < a:
-                if para - view.para_of[start] <= _NEIGHBOUR_PARAGRAPHS:
-                    before = who
-            elif start >= b:
-                if view.para_of[start] - para <= _NEIGHBOUR_PARAGRAPHS:
-                    after = who
-                break
+        sources, starts = self.sources, self.source_starts
+        k = bisect.bisect_left(starts, a)  # sources are in text order: the nearest is the last before a
+        if k and para - view.para_of[starts[k - 1]] <= _NEIGHBOUR_PARAGRAPHS:
+            before = sources[k - 1][1]
+        k = bisect.bisect_left(starts, b, k)
+        if k < len(starts) and view.para_of[starts[k]] - para <= _NEIGHBOUR_PARAGRAPHS:
+            after = sources[k][1]
         return before, after
 
     def _paragraph(self, p: int) -> list[tuple[int, int]]:
@@ -234,8 +240,7 @@ class CandidateBuilder:
         encloser_key = self.key(*encloser) if encloser is not None else None
         previous_source, next_source = self._neighbours(a, b)
         if b - a <= 80:
-            lower, first_hashes = self.arrays.lower, self._first_person
-            first_person = float(any(lower[k] in first_hashes for k in range(a, b)))
+            first_person = float(self.first_person_before[b] > self.first_person_before[a])
         else:
             first_person = -1.0
         shared = [float(rule is not None), float(_KIND_CODE.get(att.kind, 0)), float(cue is not None),
@@ -285,11 +290,22 @@ class CandidateBuilder:
                 # "Republicans say that [her use of a server involving ...]": the subject of a verb
                 # the cue hangs under (a reported-speech cue inside someone else's statement)
                 float(has_cue and static[5] and head_head_i != cue_i
-                      and doc[head_head_i].is_ancestor(cue)),
+                      and self._is_ancestor(head_head_i, cue_i)),
                 float(encloser is not None),
                 float(encloser is not None and (start < encloser[1] and end > encloser[0] or who == encloser_key)),
             ]))
         return out
+
+    def _is_ancestor(self, i: int, j: int) -> bool:
+        """``doc[i].is_ancestor(doc[j])``: i is on j's path of heads to its root (j itself excluded)."""
+        heads = self.arrays.head
+        for _ in range(len(heads)):  # as spaCy: a malformed tree cannot loop forever
+            if heads[j] == j:
+                return False
+            j = heads[j]
+            if j == i:
+                return True
+        return False
 
     def _static(self, start: int, end: int, label: str | None) -> tuple:
         """Features of a candidate span that do not depend on the attribution (cached). Read on
@@ -318,7 +334,8 @@ class CandidateBuilder:
         found = (
             head, governor,
             float(self._type_code(start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
-            float(any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))),
+            float(bool(words) and words[-1].rsplit(" ", 1)[-1] in _ROLE_LAST_WORDS
+                  and any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))),
             float(subject),
             float(governor_word in CUE_FORMS and governor != head),
             float(_DEP_CODE.get(head_dep, 0)),
