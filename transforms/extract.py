@@ -19,7 +19,7 @@ from transforms.extraction_models import ExtractionModels
 from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
 from transforms.nlp import bound_text, load_nlp
 from transforms.near_copy_parse import parse_batch
-from transforms.quotes import find_attributions_and_rest, find_quote_spans, paragraph_bounds
+from transforms.quotes import find_attributions_and_rest, paragraph_bounds
 from transforms.reported_speech import DEFAULT as DEFAULT_REPORTED_SPEECH
 from transforms.reported_speech import keeps
 from transforms.speakers import SpeakerResolver
@@ -104,7 +104,7 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     code = code_paragraphs(text, paragraphs)
     if code:  # a clause of program code is nobody's reported speech (transforms/code_text.py)
         attributions = [a for a in attributions if not any(start <= a.start < end for start, end in code)]
-    resolver = SpeakerResolver(doc, mentions, find_quote_spans(text, paragraphs), roles, gazetteer, day, paragraphs)
+    resolver = SpeakerResolver(doc, mentions, rest.spans, roles, gazetteer, day, paragraphs)
     quotes = []
     for att in attributions:
         speaker = resolver.resolve(att)  # every attribution, kept or not: it may be the next one's speaker

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spacy.attrs import IDX, LOWER
 from spacy.tokens import Doc, Token
@@ -432,14 +432,16 @@ def _according_to(doc: Doc, lo: int, hi: int) -> tuple[Token, tuple[int, int]] |
     return None
 
 
-def tokens_with_lower(doc: Doc, forms: frozenset[str]) -> list[Token]:
+def tokens_with_lower(doc: Doc, forms: frozenset[str], lowers=None) -> list[Token]:
     """Tokens whose lower-case form is one of ``forms``, found on the doc's arrays: a Python
-    loop over every token (a Token object each) costs more than the rules that follow."""
+    loop over every token (a Token object each) costs more than the rules that follow.
+    ``lowers``: the doc's LOWER column, if at hand (``_DocView.arrays``)."""
     import numpy
 
     if not len(doc):
         return []
-    lowers = doc.to_array(LOWER)
+    if lowers is None:
+        lowers = doc.to_array(LOWER)
     return [doc[int(i)] for i in numpy.flatnonzero(in_sorted(form_hashes(forms), lowers))]
 
 
@@ -454,18 +456,20 @@ class _DocView:
         self.para_tok: list[tuple[int, int]] = []
         self.in_quote = bytearray(len(doc))
         n_par = len(paragraphs)
-        starts = [0] * n_par
-        ends = [0] * n_par
         # Paragraph of every token from the token offsets (no Python loop over Token objects).
         import numpy
 
         offsets = doc.to_array(IDX).astype(numpy.int64)
         firsts = numpy.array([start for start, _ in paragraphs[1:]], dtype=numpy.int64)
-        self.para_of = numpy.searchsorted(firsts, offsets, side="right").tolist()
-        for i, p_idx in enumerate(self.para_of):
-            if i == 0 or self.para_of[i - 1] != p_idx:
-                starts[p_idx] = i
-            ends[p_idx] = i + 1
+        para_of = numpy.searchsorted(firsts, offsets, side="right")
+        self.para_of = para_of.tolist()
+        # Each paragraph's tokens are a run of para_of (it never decreases); a paragraph
+        # without tokens keeps (0, 0).
+        numbers = numpy.arange(n_par)
+        firsts_tok = numpy.searchsorted(para_of, numbers, side="left").tolist()
+        ends_tok = numpy.searchsorted(para_of, numbers, side="right").tolist()
+        starts = [a if a < b else 0 for a, b in zip(firsts_tok, ends_tok)]
+        ends = [b if a < b else 0 for a, b in zip(firsts_tok, ends_tok)]
         self.para_tok = list(zip(starts, ends))
         # First token after each paragraph's wire dateline ("MADRID (AFP) -"), else its first token.
         self.body_tok = []
@@ -480,8 +484,8 @@ class _DocView:
             char_span = doc.char_span(span.start, span.end, alignment_mode="expand")
             a, b = (char_span.start, char_span.end) if char_span is not None else (0, 0)
             self.quote_tok.append((a, b))
-            for k in range(a, b):
-                self.in_quote[k] = 1
+            if b > a:
+                self.in_quote[a:b] = b"\x01" * (b - a)
 
     @functools.cached_property
     def arrays(self) -> TokenArrays:
@@ -679,6 +683,7 @@ class RuleOutput:
 
     view: "_DocView | None"
     leftover: list[tuple[QuoteSpan, int, int]]  # (span, first token, end token)
+    spans: list[QuoteSpan] = field(default_factory=list)  # every quote span (find_quote_spans)
 
 
 def find_attributions_and_rest(doc: Doc, paragraphs: list[tuple[int, int]] | None = None,
@@ -689,7 +694,7 @@ def find_attributions_and_rest(doc: Doc, paragraphs: list[tuple[int, int]] | Non
     paragraphs = paragraph_bounds(text) if paragraphs is None else paragraphs
     spans = find_quote_spans(text, paragraphs)
     if not len(doc) or not paragraphs:
-        return [], RuleOutput(None, [])
+        return [], RuleOutput(None, [], spans)
     view = _DocView(doc, paragraphs, spans, text)
     used_cues: set[int] = set()
     direct: list[Attribution] = []
@@ -731,13 +736,13 @@ def find_attributions_and_rest(doc: Doc, paragraphs: list[tuple[int, int]] | Non
     found = sorted(direct + reported, key=lambda att: att.start)
     leftover = [(span, a, b) for span, (a, b) in zip(spans, view.quote_tok)
                 if b > a and not any(att.start < span.end and att.end > span.start for att in found)]
-    return found, RuleOutput(view, leftover)
+    return found, RuleOutput(view, leftover, spans)
 
 
 def _according_to_clauses(doc: Doc, view: _DocView, used_cues: set[int]) -> list[Attribution]:
     """'Sales fell, according to the report': the rest of the sentence is the content."""
     out = []
-    for token in tokens_with_lower(doc, _ACCORDING):
+    for token in tokens_with_lower(doc, _ACCORDING, view.arrays.columns[:, 2]):
         if token.i in used_cues or view.in_quote[token.i]:
             continue
         if token.i + 1 >= len(doc) or doc[token.i + 1].lower_ != "to":
@@ -809,7 +814,7 @@ def _reported_speech(doc: Doc, view: _DocView, used_cues: set[int],
                      partial: list[tuple[QuoteSpan, int, int]]) -> list[Attribution]:
     out: list[Attribution] = []
     claimed: set[tuple[int, int]] = set()
-    for token in tokens_with_lower(doc, _INDIRECT_FORMS):
+    for token in tokens_with_lower(doc, _INDIRECT_FORMS, view.arrays.columns[:, 2]):
         if view.in_quote[token.i] or token.i in used_cues:
             continue
         lemma = _cue_lemma(token)
