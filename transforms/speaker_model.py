@@ -325,7 +325,6 @@ class CandidateBuilder:
         governor_word = word(governor)
         head_dep = self._dep_hash.get(arrays.dep[head], "")
         head_pos = arrays.pos[head]
-        words = [word(k) for k in range(start, end)]
         mention = self.label_at.get(end - 1)
         p = view.para_of[start]
         cue_seen = self.lexicon.get(governor_word)
@@ -334,8 +333,8 @@ class CandidateBuilder:
         found = (
             head, governor,
             float(self._type_code(start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
-            float(bool(words) and words[-1].rsplit(" ", 1)[-1] in _ROLE_LAST_WORDS
-                  and any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))),
+            float(end > start and word(end - 1).rsplit(" ", 1)[-1] in _ROLE_LAST_WORDS
+                  and self._ends_with_role(start, end)),
             float(subject),
             float(governor_word in CUE_FORMS and governor != head),
             float(_DEP_CODE.get(head_dep, 0)),
@@ -352,6 +351,11 @@ class CandidateBuilder:
         )
         self._static_cache[key] = found
         return found
+
+    def _ends_with_role(self, start: int, end: int) -> bool:
+        """Whether the span's last words are a role ("the prime minister", "Spain's president")."""
+        words = [self.arrays.word(k) for k in range(start, end)]
+        return any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))
 
     def _type_code(self, start: int, end: int, label: str | None) -> int:
         """Pronoun (he/she, they/we/i, it), entity label, proper or common noun: by the span's last token."""
