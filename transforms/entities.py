@@ -85,20 +85,55 @@ class EntityRecord:
         return dict(self.__dict__)
 
 
-def _trim(span: Span) -> tuple[int, int]:
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop a trailing possessive and punctuation/dashes at either end of an entity span."""
-    start, end = span.start, span.end
-    doc = span.doc
-    while end > start and (doc[end - 1].lower_ in ("'s", "\u2019s") or doc[end - 1].is_punct
-                           or doc[end - 1].is_space):
+    while end > start:
+        last = doc[end - 1]
+        if not (last.is_punct or last.is_space or last.lower_ in ("'s", "\u2019s")):
+            break
         end -= 1
-    while start < end and (doc[start].is_punct or doc[start].is_space or doc[start].text in "\u2015\u2014\u2013"):
+    while start < end:
+        first = doc[start]
+        if not (first.is_punct or first.is_space or first.text in "\u2015\u2014\u2013"):
+            break
         start += 1
     return start, end
 
 
+def _tokens(doc: Doc, start: int, end: int) -> list:
+    """``list(doc[start:end])`` without the Span (making one costs more than reading its tokens)."""
+    return [doc[i] for i in range(start, end)]
+
+
+def _root(doc: Doc, start: int, end: int) -> int:
+    """``doc[start:end].root.i`` without making the Span: a one-word name is its own root, and a
+    span with one token headed from outside it (and no sentence root in it) has that one."""
+    if end - start == 1:
+        return start
+    heads = [doc[i].head.i for i in range(start, end)]
+    for i, head in enumerate(heads, start):
+        if head == i:  # a sentence root: Span.root takes the first
+            return i
+    outside = [i for i, head in enumerate(heads, start) if not start <= head < end]
+    if len(outside) == 1:
+        return outside[0]
+    return doc[start:end].root.i  # several: Span.root ranks them by their distance to the root
+
+
+def _chars(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """``doc[start:end]``'s start_char and end_char (end > start)."""
+    last = doc[end - 1]
+    return doc[start].idx, last.idx + len(last)
+
+
+def _text_of(doc: Doc, text: str, start: int, end: int) -> str:
+    """``doc[start:end].text`` from the doc's ``text``."""
+    start_char, end_char = _chars(doc, start, end)
+    return text[start_char:end_char]
+
+
 def _is_name_like(doc: Doc, start: int, end: int) -> bool:
-    tokens = [t for t in doc[start:end] if not t.is_punct]
+    tokens = [t for t in _tokens(doc, start, end) if not t.is_punct]
     return (1 <= len(tokens) <= 5 and all(t.text[:1].isupper() or t.lower_ in NAME_PARTICLES for t in tokens)
             and tokens[-1].text[:1].isupper()
             and not any(t.lower_ in _ORG_WORDS or t.lower_ in TITLE_WORDS for t in tokens))
@@ -162,15 +197,22 @@ def span_text(doc: Doc, start: int, end: int) -> str:
     return doc[start:end].text
 
 
+_TITLE_OR_HEAD = TITLE_WORDS | {"head"}
+_PREFIX_OR_TITLE = _PERSON_PREFIXES | TITLE_WORDS | {"head"}
+
+
 def _role_apposition(doc: Doc, start: int, end: int) -> bool:
     """"The head of the IMF, Amara Okafor, warned" / "Amara Okafor, the WHO chief, said"."""
-    root = doc[start:end].root
-    before = start >= 2 and doc[start - 1].text == "," and (doc[start - 2].lower_ in TITLE_WORDS | {"head"} or (
-        root.dep_ == "appos" and _titled(root.head)))
+    before = start >= 2 and doc[start - 1].text == "," and (doc[start - 2].lower_ in _TITLE_OR_HEAD or (
+        _appositive_of_title(doc[_root(doc, start, end)])))
     after = (end + 2 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in ("the", "a", "an")
-             and any(t.lower_ in TITLE_WORDS | {"head"} for t in doc[end + 2:min(len(doc), end + 7)]
+             and any(t.lower_ in _TITLE_OR_HEAD for t in _tokens(doc, end + 2, min(len(doc), end + 7))
                      if not t.is_punct))
     return before or after
+
+
+def _appositive_of_title(root) -> bool:
+    return root.dep_ == "appos" and _titled(root.head)
 
 
 def _titled(token) -> bool:
@@ -193,13 +235,14 @@ def _strip_titles(doc: Doc, start: int, end: int) -> int:
 def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
     """Entity mentions with label fixes and canonical names, in text order. ``text``: the doc's
     text when the caller has it (``Doc.text`` re-joins every token)."""
+    text = doc.text if text is None else text
     mentions: list[Mention] = []
     covered_until = 0  # a particle extension may swallow the next entity ("Ursula von der" + "Leyen")
     for ent in doc.ents:
         label = ent.label_
         if label not in _KEPT_LABELS:
             continue
-        start, end = _trim(ent)
+        start, end = _trim(doc, ent.start, ent.end)
         if end <= covered_until:
             continue
         if label in ("PERSON", "ORG", "GPE", "NORP", "WORK_OF_ART"):
@@ -214,11 +257,14 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
         if label in ("PERSON", "ORG", "WORK_OF_ART", "NORP", "GPE") and not (
                 label == "ORG" and doc[end - 1].lower_ in _ORG_WORDS):  # "the State Department" keeps "State"
             start = _strip_titles(doc, start, end)
-        if all(t.lower_ in TITLE_WORDS or t.is_punct for t in doc[start:end]):
+        if all(t.is_punct or t.lower_ in TITLE_WORDS for t in _tokens(doc, start, end)):
             continue  # "Supreme Leader" tagged ORG, "The Supreme Leader's" tagged WORK_OF_ART
-        preceded_by_title = start > 0 and (doc[start - 1].text[:1].isupper() or doc[start - 1].lower_ in (
-            "chief", "head")) and (doc[start - 1].lower_ in _PERSON_PREFIXES | TITLE_WORDS | {"head"}) and (
-            doc[start - 1].lower_ != "the")
+        preceded_by_title = False
+        if start > 0:
+            before = doc[start - 1]
+            word = before.lower_
+            preceded_by_title = (word in _PREFIX_OR_TITLE and word != "the"
+                                 and (word in ("chief", "head") or before.text[:1].isupper()))
         if label in ("WORK_OF_ART", "ORG", "NORP", "GPE") and _is_name_like(doc, start, end) and (
                 preceded_by_title or _followed_by_speech(doc, end) or _role_apposition(doc, start, end)):
             # A two-word "place" that speaks or holds a title is a person the model mislabelled
@@ -229,15 +275,16 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
             group = label == "NORP" and doc[end - 1].tag_ in ("NNS", "NNPS")
             if not group and (label in ("WORK_OF_ART", "NORP") or preceded_by_title or _role_apposition(
                     doc, start, end) or (label == "GPE" and end - start >= 2
-                                         and span_text(doc, start, end) not in COUNTRY_NAMES)):
+                                         and _text_of(doc, text, start, end) not in COUNTRY_NAMES)):
                 label = "PERSON"
         if end <= start:
             continue
-        span = doc[start:end]
         if label == "PERSON" and _place_complement(doc, start, end):
             label = "GPE"  # 'a resident of Shiraz': the small model calls the city a person
-        mentions.append(Mention(span.start_char, span.end_char, start, end, span.text, label,
-                                is_subject=span.root.dep_ in ("nsubj", "nsubjpass")))
+        # Offsets and text from the doc's text: a Span costs more than the rest of a mention.
+        start_char, end_char = _chars(doc, start, end)
+        mentions.append(Mention(start_char, end_char, start, end, text[start_char:end_char], label,
+                                is_subject=doc[_root(doc, start, end)].dep_ in ("nsubj", "nsubjpass")))
     _trim_run_on_names(doc, mentions, text)
     _relabel_surnames(mentions)
     _canonicalise(mentions)
@@ -254,7 +301,7 @@ def _place_complement(doc: Doc, start: int, end: int) -> bool:
     """Is doc[start:end] the complement of 'of' / 'from' after a place noun ('a resident of X')?"""
     if start < 2 or doc[start - 1].lower_ not in ("of", "from"):  # nearly every name: one test
         return False
-    root = doc[start:end].root
+    root = doc[_root(doc, start, end)]
     return (root.dep_ == "pobj" and root.head.i == start - 1 and root.head.head.lower_ in _PLACE_NOUNS
             and root.head.head.i < start - 1)
 
