@@ -142,9 +142,11 @@ def _is_name_like(doc: Doc, start: int, end: int) -> bool:
 def surname_forms(word: str) -> set[str]:
     """A surname and its form without an Arabic article: {"al-Sisi", "Sisi"}."""
     forms = {word}
-    for prefix in _ARTICLE_PREFIXES:
-        if word.lower().startswith(prefix) and len(word) > len(prefix) + 1:
-            forms.add(word[len(prefix):])
+    lowered = word.lower()
+    if lowered.startswith(_ARTICLE_PREFIXES):  # few names have one: one test for the rest
+        for prefix in _ARTICLE_PREFIXES:
+            if lowered.startswith(prefix) and len(word) > len(prefix) + 1:
+                forms.add(word[len(prefix):])
     return forms
 
 
@@ -226,6 +228,10 @@ def _titled(token) -> bool:
     return False
 
 
+def _title_or_punct(token) -> bool:
+    return token.is_punct or token.lower_ in TITLE_WORDS
+
+
 def _strip_titles(doc: Doc, start: int, end: int) -> int:
     while start < end - 1 and doc[start].lower_ in TITLE_WORDS:
         start += 1
@@ -257,7 +263,7 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
         if label in ("PERSON", "ORG", "WORK_OF_ART", "NORP", "GPE") and not (
                 label == "ORG" and doc[end - 1].lower_ in _ORG_WORDS):  # "the State Department" keeps "State"
             start = _strip_titles(doc, start, end)
-        if all(t.is_punct or t.lower_ in TITLE_WORDS for t in _tokens(doc, start, end)):
+        if all(_title_or_punct(doc[i]) for i in range(start, end)):
             continue  # "Supreme Leader" tagged ORG, "The Supreme Leader's" tagged WORK_OF_ART
         preceded_by_title = False
         if start > 0:
@@ -265,8 +271,9 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
             word = before.lower_
             preceded_by_title = (word in _PREFIX_OR_TITLE and word != "the"
                                  and (word in ("chief", "head") or before.text[:1].isupper()))
-        if label in ("WORK_OF_ART", "ORG", "NORP", "GPE") and _is_name_like(doc, start, end) and (
-                preceded_by_title or _followed_by_speech(doc, end) or _role_apposition(doc, start, end)):
+        if label in ("WORK_OF_ART", "ORG", "NORP", "GPE") and (  # the cheap tests first
+                preceded_by_title or _followed_by_speech(doc, end) or _role_apposition(doc, start, end)) and (
+                _is_name_like(doc, start, end)):
             # A two-word "place" that speaks or holds a title is a person the model mislabelled
             # ("Amara Okafor told reporters"); countries ("South Korea said") and organisations
             # that speak stay what they are.
@@ -401,12 +408,14 @@ def _canonicalise(mentions: list[Mention]) -> None:
     """Surname-only and short forms map to the most recent (else most frequent) full name."""
     full_names = Counter(m.text for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1)
     recent: dict[str, str] = {}  # surname -> full name last seen
+    full_forms = None  # (count, full name, its surname forms, its first word): made when first needed
     for m in mentions:
         if m.label != "PERSON":
             key = m.text.lower()
-            if key.startswith("the "):
+            the = key.startswith("the ")
+            if the:
                 key = key[4:]
-            m.canonical = _ALIASES.get(key, m.text[4:] if m.text.lower().startswith("the ") else m.text)
+            m.canonical = _ALIASES.get(key, m.text[4:] if the else m.text)
             continue
         words = m.text.split()
         if len(words) > 1:
@@ -421,8 +430,10 @@ def _canonicalise(mentions: list[Mention]) -> None:
         if name in recent:
             m.canonical = recent[name]
             continue
-        candidates = [(count, full) for full, count in full_names.items()
-                      if name in surname_forms(full.split()[-1]) or full.split()[0] == name]
+        if full_forms is None:
+            full_forms = [(count, full, surname_forms(full.split()[-1]), full.split()[0])
+                          for full, count in full_names.items()]
+        candidates = [(count, full) for count, full, forms, first in full_forms if name in forms or first == name]
         m.canonical = max(candidates)[1] if candidates else name
 
 
