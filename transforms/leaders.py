@@ -186,8 +186,14 @@ def role_head(role: str) -> str:
     return _ROLE_ABBREVIATIONS.get(head, head)
 
 
+# The last word of every role: a phrase can end in a role only if its last word is one of these.
+_ROLE_LAST_WORDS = frozenset(role.rpartition(" ")[2] for role in ARTICLE_ROLES)
+
+
 def _match_role(words: list[str]) -> tuple[str, int] | None:
     """Longest known role that is a suffix of ``words``; returns (role, words used)."""
+    if not words or words[-1].rpartition(" ")[2] not in _ROLE_LAST_WORDS:  # most phrases: one test
+        return None
     for n in range(min(5, len(words)), 0, -1):
         candidate = " ".join(words[-n:])
         if candidate in ARTICLE_ROLES:
@@ -312,23 +318,24 @@ def _title_before(doc: Doc, mention: Mention, gpe_at: dict[int, str]) -> Role | 
             break
         tokens.insert(0, token)
         j -= 1
+    if not tokens:  # most names: no capitalised or title word before them
+        return None
     words, sizes = _joined_words(tokens)
     found = _match_role(words)
     if found is None:
         return None
     role, used_words = found
     used = sum(sizes[len(sizes) - used_words:])
-    words = [t.lower_ for t in tokens]
     before = mention.tok_start - used - 1
     if _former_before(doc, before) or before >= 0 and doc[before].lower_ in _SUBORDINATE:
         return None
-    body = _body_in(doc[mention.tok_start - len(words):mention.tok_start - used])
+    qualifiers = tokens[:len(tokens) - used]  # "Microsoft Corporate" of "Microsoft Corporate Vice President"
+    body = _body_in(qualifiers)
     if body is not None and (role in BODY_HEAD_ROLES or role in LEADER_ROLES):
         return Role(role, body, True)
     if role in ("leader", "official", "chief", "head"):
         return None  # too vague to name a role ("opposition leader", "party official")
     country = _country_before(doc, before, gpe_at)
-    qualifiers = tokens[:len(tokens) - used]  # "Microsoft Corporate" of "Microsoft Corporate Vice President"
     return Role(role, country, _leads(role, country, lambda: _names_an_organisation(qualifiers)))
 
 
