@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
 from transforms.quotes import CUE_FORMS
@@ -60,6 +61,17 @@ COUNTRY_NAMES = frozenset(_PLACES["demonyms"].values()) | frozenset(
      "Saudi Arabia", "Sri Lanka", "Costa Rica", "El Salvador", "Hong Kong", "Puerto Rico", "South Sudan"))
 
 
+def _ids(words) -> frozenset[int]:
+    """The words' string ids, as ``Token.lower`` gives them: testing ``token.lower`` against these
+    skips decoding ``token.lower_`` from the StringStore (most tests of a name's neighbours fail)."""
+    return frozenset(get_string_id(word) for word in words)
+
+
+_PARTICLE_IDS = _ids(NAME_PARTICLES)
+_TITLE_IDS = _ids(TITLE_WORDS)
+_POSSESSIVE_IDS = _ids(("'s", "\u2019s"))
+
+
 @dataclass
 class Mention:
     start: int  # character offsets
@@ -89,7 +101,7 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop a trailing possessive and punctuation/dashes at either end of an entity span."""
     while end > start:
         last = doc[end - 1]
-        if not (last.is_punct or last.is_space or last.lower_ in ("'s", "\u2019s")):
+        if not (last.is_punct or last.is_space or last.lower in _POSSESSIVE_IDS):
             break
         end -= 1
     while start < end:
@@ -169,15 +181,15 @@ def extend_particles(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """
     # Forward: a span ending on a particle, or followed by particles and a capitalised word.
     k = end
-    while k < len(doc) and doc[k].lower_ in NAME_PARTICLES and k - end < 3:
+    while k < len(doc) and doc[k].lower in _PARTICLE_IDS and k - end < 3:
         k += 1
-    if k < len(doc) and (k > end or doc[end - 1].lower_ in NAME_PARTICLES) and _capitalised_name_token(doc[k]):
+    if k < len(doc) and (k > end or doc[end - 1].lower in _PARTICLE_IDS) and _capitalised_name_token(doc[k]):
         end = k + 1
         while end + 1 < len(doc) and doc[end].text in ("-", "\u2010") and _capitalised_name_token(doc[end + 1]):
             end += 2
     # Backward: particles before the span, then the given names before them.
     k = start
-    while k > 0 and doc[k - 1].lower_ in NAME_PARTICLES and start - k < 3 and not doc[k - 1].is_sent_end:
+    while k > 0 and doc[k - 1].lower in _PARTICLE_IDS and start - k < 3 and not doc[k - 1].is_sent_end:
         k -= 1
     if k < start:
         start = k
@@ -229,11 +241,11 @@ def _titled(token) -> bool:
 
 
 def _title_or_punct(token) -> bool:
-    return token.is_punct or token.lower_ in TITLE_WORDS
+    return token.is_punct or token.lower in _TITLE_IDS
 
 
 def _strip_titles(doc: Doc, start: int, end: int) -> int:
-    while start < end - 1 and doc[start].lower_ in TITLE_WORDS:
+    while start < end - 1 and doc[start].lower in _TITLE_IDS:
         start += 1
     return start
 
@@ -253,7 +265,7 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
             continue
         if label in ("PERSON", "ORG", "GPE", "NORP", "WORK_OF_ART"):
             wider = extend_particles(doc, start, end)
-            if wider != (start, end) or doc[start].lower_ in NAME_PARTICLES:
+            if wider != (start, end) or doc[start].lower in _PARTICLE_IDS:
                 start, end = wider
                 if label != "PERSON" and _is_name_like(doc, start, end):
                     label = "PERSON"  # "Van der Meer" tagged ORG, "Leyen" tagged GPE
