@@ -335,6 +335,7 @@ _HEADLINE_CHARS = 200
 # What a sentence's first word follows: an end mark, a quote mark or colon, a line break.
 _SENTENCE_OPENERS = frozenset(".!?:\"\u201c\u2018\n")
 _NAME_SEPARATORS = frozenset("- \u2013 \u2014 | : /".split())
+_SPACED_SEPARATORS = tuple(" " + separator for separator in _NAME_SEPARATORS)
 
 
 def _title_case_line(text: str, start: int) -> bool:
@@ -387,7 +388,7 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = Non
     if not people:
         return
     for m in people:
-        if any(f" {separator}" in m.text for separator in _NAME_SEPARATORS):
+        if any(separator in m.text for separator in _SPACED_SEPARATORS):
             for i in range(m.tok_start + 1, m.tok_end):
                 if doc[i].text in _NAME_SEPARATORS and doc[i - 1].whitespace_:
                     _end_name(m, doc, i)
@@ -409,8 +410,12 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = Non
 
 def _relabel_surnames(mentions: list[Mention]) -> None:
     """A one-word ORG/GPE/NORP equal to a known person's surname is that person ('Nasrallah' as ORG)."""
-    surnames = {form for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1
-                for form in surname_forms(m.text.split()[-1])}
+    surnames: set[str] = set()
+    for m in mentions:
+        if m.label == "PERSON":
+            words = m.text.split()
+            if len(words) > 1:
+                surnames |= surname_forms(words[-1])
     for m in mentions:
         if m.label in ("ORG", "GPE", "NORP", "WORK_OF_ART") and m.text in surnames:
             m.label = "PERSON"
