@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from spacy.strings import get_string_id
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from transforms.quotes import CUE_FORMS
 
@@ -205,10 +205,6 @@ def _followed_by_speech(doc: Doc, end: int) -> bool:
     """'X said' or 'X, an advisor to ..., wrote' (the name is the subject of a cue)."""
     root = doc[end - 1]
     return root.dep_ in ("nsubj", "nsubjpass") and root.head.lower_ in CUE_FORMS
-
-
-def span_text(doc: Doc, start: int, end: int) -> str:
-    return doc[start:end].text
 
 
 _TITLE_OR_HEAD = TITLE_WORDS | {"head"}
