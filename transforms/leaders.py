@@ -411,6 +411,8 @@ def _lede_role_holders(doc: Doc, mentions: list[Mention], gpe_at: dict[int, str]
     names (in that sentence or the next, outside the role holder's own clause) as a subject, with
     no role of their own, are one person."""
     persons = [m for m in mentions if m.label == "PERSON"]
+    if not any(m.is_subject and m.canonical not in roles for m in persons):
+        return  # no one a role phrase could be given to (a quarter of articles): no need to find the phrases
     for token in tokens_with_lower(doc, _ROLE_HEADS):
         if token.dep_ not in ("nsubj", "nsubjpass") or token.pos_ != "NOUN" or (
                 token.ent_type_):
