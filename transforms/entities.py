@@ -248,7 +248,8 @@ def _strip_titles(doc: Doc, start: int, end: int) -> int:
 
 def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
     """Entity mentions with label fixes and canonical names, in text order. ``text``: the doc's
-    text when the caller has it (``Doc.text`` re-joins every token)."""
+    text when the caller has it (``Doc.text`` re-joins every token); the mentions' texts are cut
+    from it."""
     text = doc.text if text is None else text
     mentions: list[Mention] = []
     covered_until = 0  # a particle extension may swallow the next entity ("Ursula von der" + "Leyen")
