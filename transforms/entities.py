@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from spacy.tokens import Doc, Span
+from spacy.strings import get_string_id
+from spacy.tokens import Doc
 
 from transforms.quotes import CUE_FORMS
 
@@ -60,6 +61,17 @@ COUNTRY_NAMES = frozenset(_PLACES["demonyms"].values()) | frozenset(
      "Saudi Arabia", "Sri Lanka", "Costa Rica", "El Salvador", "Hong Kong", "Puerto Rico", "South Sudan"))
 
 
+def _ids(words) -> frozenset[int]:
+    """The words' string ids, as ``Token.lower`` gives them: testing ``token.lower`` against these
+    skips decoding ``token.lower_`` from the StringStore (most tests of a name's neighbours fail)."""
+    return frozenset(get_string_id(word) for word in words)
+
+
+_PARTICLE_IDS = _ids(NAME_PARTICLES)
+_TITLE_IDS = _ids(TITLE_WORDS)
+_POSSESSIVE_IDS = _ids(("'s", "\u2019s"))
+
+
 @dataclass
 class Mention:
     start: int  # character offsets
@@ -85,20 +97,55 @@ class EntityRecord:
         return dict(self.__dict__)
 
 
-def _trim(span: Span) -> tuple[int, int]:
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop a trailing possessive and punctuation/dashes at either end of an entity span."""
-    start, end = span.start, span.end
-    doc = span.doc
-    while end > start and (doc[end - 1].lower_ in ("'s", "\u2019s") or doc[end - 1].is_punct
-                           or doc[end - 1].is_space):
+    while end > start:
+        last = doc[end - 1]
+        if not (last.is_punct or last.is_space or last.lower in _POSSESSIVE_IDS):
+            break
         end -= 1
-    while start < end and (doc[start].is_punct or doc[start].is_space or doc[start].text in "\u2015\u2014\u2013"):
+    while start < end:
+        first = doc[start]
+        if not (first.is_punct or first.is_space or first.text in "\u2015\u2014\u2013"):
+            break
         start += 1
     return start, end
 
 
+def _tokens(doc: Doc, start: int, end: int) -> list:
+    """``list(doc[start:end])`` without the Span (making one costs more than reading its tokens)."""
+    return [doc[i] for i in range(start, end)]
+
+
+def _root(doc: Doc, start: int, end: int) -> int:
+    """``doc[start:end].root.i`` without making the Span: a one-word name is its own root, and a
+    span with one token headed from outside it (and no sentence root in it) has that one."""
+    if end - start == 1:
+        return start
+    heads = [doc[i].head.i for i in range(start, end)]
+    for i, head in enumerate(heads, start):
+        if head == i:  # a sentence root: Span.root takes the first
+            return i
+    outside = [i for i, head in enumerate(heads, start) if not start <= head < end]
+    if len(outside) == 1:
+        return outside[0]
+    return doc[start:end].root.i  # several: Span.root ranks them by their distance to the root
+
+
+def _chars(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """``doc[start:end]``'s start_char and end_char (end > start)."""
+    last = doc[end - 1]
+    return doc[start].idx, last.idx + len(last)
+
+
+def _text_of(doc: Doc, text: str, start: int, end: int) -> str:
+    """``doc[start:end].text`` from the doc's ``text``."""
+    start_char, end_char = _chars(doc, start, end)
+    return text[start_char:end_char]
+
+
 def _is_name_like(doc: Doc, start: int, end: int) -> bool:
-    tokens = [t for t in doc[start:end] if not t.is_punct]
+    tokens = [t for t in _tokens(doc, start, end) if not t.is_punct]
     return (1 <= len(tokens) <= 5 and all(t.text[:1].isupper() or t.lower_ in NAME_PARTICLES for t in tokens)
             and tokens[-1].text[:1].isupper()
             and not any(t.lower_ in _ORG_WORDS or t.lower_ in TITLE_WORDS for t in tokens))
@@ -107,9 +154,11 @@ def _is_name_like(doc: Doc, start: int, end: int) -> bool:
 def surname_forms(word: str) -> set[str]:
     """A surname and its form without an Arabic article: {"al-Sisi", "Sisi"}."""
     forms = {word}
-    for prefix in _ARTICLE_PREFIXES:
-        if word.lower().startswith(prefix) and len(word) > len(prefix) + 1:
-            forms.add(word[len(prefix):])
+    lowered = word.lower()
+    if lowered.startswith(_ARTICLE_PREFIXES):  # few names have one: one test for the rest
+        for prefix in _ARTICLE_PREFIXES:
+            if lowered.startswith(prefix) and len(word) > len(prefix) + 1:
+                forms.add(word[len(prefix):])
     return forms
 
 
@@ -132,15 +181,15 @@ def extend_particles(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """
     # Forward: a span ending on a particle, or followed by particles and a capitalised word.
     k = end
-    while k < len(doc) and doc[k].lower_ in NAME_PARTICLES and k - end < 3:
+    while k < len(doc) and doc[k].lower in _PARTICLE_IDS and k - end < 3:
         k += 1
-    if k < len(doc) and (k > end or doc[end - 1].lower_ in NAME_PARTICLES) and _capitalised_name_token(doc[k]):
+    if k < len(doc) and (k > end or doc[end - 1].lower in _PARTICLE_IDS) and _capitalised_name_token(doc[k]):
         end = k + 1
         while end + 1 < len(doc) and doc[end].text in ("-", "\u2010") and _capitalised_name_token(doc[end + 1]):
             end += 2
     # Backward: particles before the span, then the given names before them.
     k = start
-    while k > 0 and doc[k - 1].lower_ in NAME_PARTICLES and start - k < 3 and not doc[k - 1].is_sent_end:
+    while k > 0 and doc[k - 1].lower in _PARTICLE_IDS and start - k < 3 and not doc[k - 1].is_sent_end:
         k -= 1
     if k < start:
         start = k
@@ -158,19 +207,22 @@ def _followed_by_speech(doc: Doc, end: int) -> bool:
     return root.dep_ in ("nsubj", "nsubjpass") and root.head.lower_ in CUE_FORMS
 
 
-def span_text(doc: Doc, start: int, end: int) -> str:
-    return doc[start:end].text
+_TITLE_OR_HEAD = TITLE_WORDS | {"head"}
+_PREFIX_OR_TITLE = _PERSON_PREFIXES | TITLE_WORDS | {"head"}
 
 
 def _role_apposition(doc: Doc, start: int, end: int) -> bool:
     """"The head of the IMF, Amara Okafor, warned" / "Amara Okafor, the WHO chief, said"."""
-    root = doc[start:end].root
-    before = start >= 2 and doc[start - 1].text == "," and (doc[start - 2].lower_ in TITLE_WORDS | {"head"} or (
-        root.dep_ == "appos" and _titled(root.head)))
+    before = start >= 2 and doc[start - 1].text == "," and (doc[start - 2].lower_ in _TITLE_OR_HEAD or (
+        _appositive_of_title(doc[_root(doc, start, end)])))
     after = (end + 2 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in ("the", "a", "an")
-             and any(t.lower_ in TITLE_WORDS | {"head"} for t in doc[end + 2:min(len(doc), end + 7)]
+             and any(t.lower_ in _TITLE_OR_HEAD for t in _tokens(doc, end + 2, min(len(doc), end + 7))
                      if not t.is_punct))
     return before or after
+
+
+def _appositive_of_title(root) -> bool:
+    return root.dep_ == "appos" and _titled(root.head)
 
 
 def _titled(token) -> bool:
@@ -184,27 +236,33 @@ def _titled(token) -> bool:
     return False
 
 
+def _title_or_punct(token) -> bool:
+    return token.is_punct or token.lower in _TITLE_IDS
+
+
 def _strip_titles(doc: Doc, start: int, end: int) -> int:
-    while start < end - 1 and doc[start].lower_ in TITLE_WORDS:
+    while start < end - 1 and doc[start].lower in _TITLE_IDS:
         start += 1
     return start
 
 
 def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
     """Entity mentions with label fixes and canonical names, in text order. ``text``: the doc's
-    text when the caller has it (``Doc.text`` re-joins every token)."""
+    text when the caller has it (``Doc.text`` re-joins every token); the mentions' texts are cut
+    from it."""
+    text = doc.text if text is None else text
     mentions: list[Mention] = []
     covered_until = 0  # a particle extension may swallow the next entity ("Ursula von der" + "Leyen")
     for ent in doc.ents:
         label = ent.label_
         if label not in _KEPT_LABELS:
             continue
-        start, end = _trim(ent)
+        start, end = _trim(doc, ent.start, ent.end)
         if end <= covered_until:
             continue
         if label in ("PERSON", "ORG", "GPE", "NORP", "WORK_OF_ART"):
             wider = extend_particles(doc, start, end)
-            if wider != (start, end) or doc[start].lower_ in NAME_PARTICLES:
+            if wider != (start, end) or doc[start].lower in _PARTICLE_IDS:
                 start, end = wider
                 if label != "PERSON" and _is_name_like(doc, start, end):
                     label = "PERSON"  # "Van der Meer" tagged ORG, "Leyen" tagged GPE
@@ -214,13 +272,17 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
         if label in ("PERSON", "ORG", "WORK_OF_ART", "NORP", "GPE") and not (
                 label == "ORG" and doc[end - 1].lower_ in _ORG_WORDS):  # "the State Department" keeps "State"
             start = _strip_titles(doc, start, end)
-        if all(t.lower_ in TITLE_WORDS or t.is_punct for t in doc[start:end]):
+        if all(_title_or_punct(doc[i]) for i in range(start, end)):
             continue  # "Supreme Leader" tagged ORG, "The Supreme Leader's" tagged WORK_OF_ART
-        preceded_by_title = start > 0 and (doc[start - 1].text[:1].isupper() or doc[start - 1].lower_ in (
-            "chief", "head")) and (doc[start - 1].lower_ in _PERSON_PREFIXES | TITLE_WORDS | {"head"}) and (
-            doc[start - 1].lower_ != "the")
-        if label in ("WORK_OF_ART", "ORG", "NORP", "GPE") and _is_name_like(doc, start, end) and (
-                preceded_by_title or _followed_by_speech(doc, end) or _role_apposition(doc, start, end)):
+        preceded_by_title = False
+        if start > 0:
+            before = doc[start - 1]
+            word = before.lower_
+            preceded_by_title = (word in _PREFIX_OR_TITLE and word != "the"
+                                 and (word in ("chief", "head") or before.text[:1].isupper()))
+        if label in ("WORK_OF_ART", "ORG", "NORP", "GPE") and (  # the cheap tests first
+                preceded_by_title or _followed_by_speech(doc, end) or _role_apposition(doc, start, end)) and (
+                _is_name_like(doc, start, end)):
             # A two-word "place" that speaks or holds a title is a person the model mislabelled
             # ("Amara Okafor told reporters"); countries ("South Korea said") and organisations
             # that speak stay what they are.
@@ -229,15 +291,16 @@ def find_mentions(doc: Doc, text: str | None = None) -> list[Mention]:
             group = label == "NORP" and doc[end - 1].tag_ in ("NNS", "NNPS")
             if not group and (label in ("WORK_OF_ART", "NORP") or preceded_by_title or _role_apposition(
                     doc, start, end) or (label == "GPE" and end - start >= 2
-                                         and span_text(doc, start, end) not in COUNTRY_NAMES)):
+                                         and _text_of(doc, text, start, end) not in COUNTRY_NAMES)):
                 label = "PERSON"
         if end <= start:
             continue
-        span = doc[start:end]
         if label == "PERSON" and _place_complement(doc, start, end):
             label = "GPE"  # 'a resident of Shiraz': the small model calls the city a person
-        mentions.append(Mention(span.start_char, span.end_char, start, end, span.text, label,
-                                is_subject=span.root.dep_ in ("nsubj", "nsubjpass")))
+        # Offsets and text from the doc's text: a Span costs more than the rest of a mention.
+        start_char, end_char = _chars(doc, start, end)
+        mentions.append(Mention(start_char, end_char, start, end, text[start_char:end_char], label,
+                                is_subject=doc[_root(doc, start, end)].dep_ in ("nsubj", "nsubjpass")))
     _trim_run_on_names(doc, mentions, text)
     _relabel_surnames(mentions)
     _canonicalise(mentions)
@@ -254,7 +317,7 @@ def _place_complement(doc: Doc, start: int, end: int) -> bool:
     """Is doc[start:end] the complement of 'of' / 'from' after a place noun ('a resident of X')?"""
     if start < 2 or doc[start - 1].lower_ not in ("of", "from"):  # nearly every name: one test
         return False
-    root = doc[start:end].root
+    root = doc[_root(doc, start, end)]
     return (root.dep_ == "pobj" and root.head.i == start - 1 and root.head.head.lower_ in _PLACE_NOUNS
             and root.head.head.i < start - 1)
 
@@ -269,6 +332,7 @@ _HEADLINE_CHARS = 200
 # What a sentence's first word follows: an end mark, a quote mark or colon, a line break.
 _SENTENCE_OPENERS = frozenset(".!?:\"\u201c\u2018\n")
 _NAME_SEPARATORS = frozenset("- \u2013 \u2014 | : /".split())
+_SPACED_SEPARATORS = tuple(" " + separator for separator in _NAME_SEPARATORS)
 
 
 def _title_case_line(text: str, start: int) -> bool:
@@ -321,7 +385,7 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = Non
     if not people:
         return
     for m in people:
-        if any(f" {separator}" in m.text for separator in _NAME_SEPARATORS):
+        if any(separator in m.text for separator in _SPACED_SEPARATORS):
             for i in range(m.tok_start + 1, m.tok_end):
                 if doc[i].text in _NAME_SEPARATORS and doc[i - 1].whitespace_:
                     _end_name(m, doc, i)
@@ -343,8 +407,12 @@ def _trim_run_on_names(doc: Doc, mentions: list[Mention], text: str | None = Non
 
 def _relabel_surnames(mentions: list[Mention]) -> None:
     """A one-word ORG/GPE/NORP equal to a known person's surname is that person ('Nasrallah' as ORG)."""
-    surnames = {form for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1
-                for form in surname_forms(m.text.split()[-1])}
+    surnames: set[str] = set()
+    for m in mentions:
+        if m.label == "PERSON":
+            words = m.text.split()
+            if len(words) > 1:
+                surnames |= surname_forms(words[-1])
     for m in mentions:
         if m.label in ("ORG", "GPE", "NORP", "WORK_OF_ART") and m.text in surnames:
             m.label = "PERSON"
@@ -354,12 +422,14 @@ def _canonicalise(mentions: list[Mention]) -> None:
     """Surname-only and short forms map to the most recent (else most frequent) full name."""
     full_names = Counter(m.text for m in mentions if m.label == "PERSON" and len(m.text.split()) > 1)
     recent: dict[str, str] = {}  # surname -> full name last seen
+    full_forms = None  # (count, full name, its surname forms, its first word): made when first needed
     for m in mentions:
         if m.label != "PERSON":
             key = m.text.lower()
-            if key.startswith("the "):
+            the = key.startswith("the ")
+            if the:
                 key = key[4:]
-            m.canonical = _ALIASES.get(key, m.text[4:] if m.text.lower().startswith("the ") else m.text)
+            m.canonical = _ALIASES.get(key, m.text[4:] if the else m.text)
             continue
         words = m.text.split()
         if len(words) > 1:
@@ -374,8 +444,10 @@ def _canonicalise(mentions: list[Mention]) -> None:
         if name in recent:
             m.canonical = recent[name]
             continue
-        candidates = [(count, full) for full, count in full_names.items()
-                      if name in surname_forms(full.split()[-1]) or full.split()[0] == name]
+        if full_forms is None:
+            full_forms = [(count, full, surname_forms(full.split()[-1]), full.split()[0])
+                          for full, count in full_names.items()]
+        candidates = [(count, full) for count, full, forms, first in full_forms if name in forms or first == name]
         m.canonical = max(candidates)[1] if candidates else name
 
 
