@@ -13,13 +13,15 @@ parse features and a cue lexicon learned from PolNeAR train
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from spacy.parts_of_speech import NOUN, VERB
+from spacy.parts_of_speech import NOUN, PROPN, VERB
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
 
@@ -56,6 +58,9 @@ _CONTENT_IDS = frozenset(label for _, label in _COMPLEMENT_IDS) | _CLAUSE_IDS  #
 _VERB_DEP_IDS = {get_string_id(d): k for d, k in _VERB_DEP.items()}
 _TAG_IDS = {get_string_id(t): k for t, k in _TAGS.items()}
 _MODAL_IDS = frozenset(get_string_id(w) for w in _MODALS)
+_PERSONAL_IDS = frozenset(get_string_id(w) for w in _PERSONAL)
+_PERSON = get_string_id("PERSON")
+_ORGANISATION_IDS = frozenset(get_string_id(label) for label in ("ORG", "NORP", "GPE"))
 _PREP, _MARK, _THAT, _NEG, _AUX, _NSUBJPASS, _AUXPASS = (
     get_string_id(w) for w in ("prep", "mark", "that", "neg", "aux", "nsubjpass", "auxpass"))
 # The labels of the children ``_children`` looks at.
@@ -106,12 +111,14 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
     arrays = view.arrays
     pos, dep, lower, head = arrays.pos, arrays.dep, arrays.lower, arrays.head
     # Most labels (det, nsubj, punct, ...) matter to nothing here: one numpy test drops those
-    # tokens (and the roots, which head themselves) before the Python pass over the rest.
-    wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1]) & (arrays.heads != numpy.arange(n))
+    # tokens before the Python pass over the rest.
+    wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1])
     content: dict[int, list[int]] = {}
     that_clause, negated, modal, passive = set(), set(), set(), set()
     for k in numpy.flatnonzero(wanted).tolist():  # ascending: text order, as Token.children
         d, h = dep[k], head[k]
+        if h == k:  # a root heads itself but is not its own child
+            continue
         if d in _CONTENT_IDS and (d != _PREP or lower[k] in _PREP_RANK_IDS):
             content.setdefault(h, []).append(k)
         elif d == _MARK:
@@ -134,18 +141,18 @@ class ReportedCandidate:
     features: list[float]
 
 
-def _subject_kind(token: Token | None) -> int:
+def _subject_kind(token: Token | None, arrays: TokenArrays) -> int:
     if token is None:
         return 0
-    if token.ent_type_ == "PERSON":
+    if token.ent_type == _PERSON:
         return 1
-    if token.lower_ in _PERSONAL:
+    if arrays.lower[token.i] in _PERSONAL_IDS:
         return 2
-    if token.ent_type_ in ("ORG", "NORP", "GPE"):
+    if token.ent_type in _ORGANISATION_IDS:
         return 3
-    if token.pos_ == "PROPN":
+    if arrays.pos[token.i] == PROPN:
         return 4
-    if token.pos_ == "NOUN":
+    if arrays.pos[token.i] == NOUN:
         return 5
     return 6
 
@@ -181,6 +188,20 @@ def _trimmed(doc: Doc, c_start: int, c_end: int) -> tuple[int, int]:
     return c_start, c_end
 
 
+class _Covering:
+    """Whether one of the (start, end) spans covers [start, end): the spans starting at or
+    before ``start`` by bisect, then the furthest end among them (no scan of every span)."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        spans = sorted(spans)
+        self.starts = [start for start, _ in spans]
+        self.reach = list(itertools.accumulate((end for _, end in spans), max))
+
+    def __call__(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self.starts, start)
+        return k > 0 and self.reach[k - 1] >= end
+
+
 def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attribution],
                         lexicon: dict[str, tuple[int, int]] | None = None) -> list[ReportedCandidate]:
     """Candidate attributions of verbs/nouns no rule used (see the module docstring)."""
@@ -189,7 +210,7 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
         return []
     lexicon = cue_lexicon() if lexicon is None else lexicon
     used = {att.cue.i for att in attributions if att.cue is not None}
-    spans = [(att.start, att.end) for att in attributions]
+    covers = _Covering([(att.start, att.end) for att in attributions])
     out = []
     arrays = view.arrays
     children_of = _children(doc, view, lexicon)
@@ -206,9 +227,9 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
             continue
         kind, children = found
         p_start, p_end = view.para_tok[view.para_of[i]]
-        heads = [doc[c] for c in children]
-        c_start = max(min(c.left_edge.i for c in heads), p_start)
-        c_end = min(max(c.right_edge.i for c in heads) + 1, p_end)
+        subtrees = [doc[c] for c in children]
+        c_start = max(min([t.left_edge.i for t in subtrees]), p_start)
+        c_end = min(max([t.right_edge.i for t in subtrees]) + 1, p_end)
         if kind == "prep":
             c_start = min(c_start + 1, c_end)  # "about X": the X
         c_start, c_end = _trimmed(doc, c_start, c_end)
@@ -227,13 +248,13 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
         start_char = first.idx
         end_char = last.idx + len(last)
         s_start, s_length = arrays.sent_start[i], arrays.sent_end[i] - arrays.sent_start[i]  # token.sent
-        inside = any(s <= start_char and end_char <= e for s, e in spans)
+        inside = covers(start_char, end_char)
         features = [
             (count_cue + 0.5) / (count_all + 5.0), math.log1p(count_all), float(is_noun),
             float(word in CUE_FORMS), float(CUE_FORMS.get(word) in _DIRECT_ONLY),
             float(_COMPLEMENT_CODE.get(kind, 0)),
             float(any(c in children_of.that_clause for c in children)),
-            float(_subject_kind(subject)), float(subject is not None),
+            float(_subject_kind(subject, arrays)), float(subject is not None),
             math.log1p(c_end - c_start),
             float(any(view.in_quote[c_start:c_end])),
             float(_VERB_DEP_IDS.get(arrays.dep[i], 0)),
