@@ -54,7 +54,8 @@ _TAGS = {"VBD": 1, "VBZ": 2, "VBP": 3, "VBG": 4, "VBN": 5, "VB": 6, "NN": 7, "NN
 _COMPLEMENT_IDS = tuple((dep, get_string_id(dep)) for dep in _COMPLEMENT_ORDER)
 _PREP_RANK_IDS = {get_string_id(p): k for p, k in _PREP_RANK.items()}
 _CLAUSE_IDS = frozenset(get_string_id(d) for d in ("acl", "ccomp", "relcl"))
-_CONTENT_IDS = frozenset(label for _, label in _COMPLEMENT_IDS) | _CLAUSE_IDS  # a verb's or a noun's
+_COMPLEMENT_LABEL_IDS = frozenset(label for _, label in _COMPLEMENT_IDS)
+_CONTENT_IDS = _COMPLEMENT_LABEL_IDS | _CLAUSE_IDS  # a verb's or a noun's
 _VERB_DEP_IDS = {get_string_id(d): k for d, k in _VERB_DEP.items()}
 _TAG_IDS = {get_string_id(t): k for t, k in _TAGS.items()}
 _MODAL_IDS = frozenset(get_string_id(w) for w in _MODALS)
@@ -91,7 +92,7 @@ _REGISTRY: dict[int, object] = {}
 class _Children:
     """What the candidates and their features ask of a token's children (``Token.children``),
     found for the whole doc in one pass over its arrays: no ``Token`` per child of a candidate."""
-    candidates: list[int]          # verbs and nouns, no frequent never-cue, with some content child
+    candidates: list[int]          # the verbs and nouns ``_complement`` finds content for, no frequent never-cue
     content: dict[int, list[int]]  # head -> the children a complement can be, in text order
     that_clause: set[int]          # tokens with a "that" mark child ("... that he ...")
     negated: set[int]              # tokens with a "neg" child
@@ -101,8 +102,9 @@ class _Children:
 
 
 def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> _Children:
-    """The candidates: verbs and nouns that are not a frequent never-cue ("is", "had", "make")
-    with a child a complement can be (``content``); ``_complement`` then decides among those."""
+    """The candidates: verbs and nouns that are not a frequent never-cue ("is", "had", "make") and
+    have a child ``_complement`` takes (a verb's complement or topical prepositional phrase, a
+    noun's that-clause); ``_complement`` then picks among those children."""
     import numpy
 
     n = len(doc)
@@ -117,12 +119,17 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
     wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1])
     content: dict[int, list[int]] = {}
     that_clause, negated, modal, passive, subject = set(), set(), set(), set(), {}
+    verb_content, clauses = set(), []
     for k in numpy.flatnonzero(wanted).tolist():  # ascending: text order, as Token.children
         d, h = dep[k], head[k]
         if h == k:  # a root heads itself but is not its own child
             continue
         if d in _CONTENT_IDS and (d != _PREP or lower[k] in _PREP_RANK_IDS):
             content.setdefault(h, []).append(k)
+            if d in _COMPLEMENT_LABEL_IDS:
+                verb_content.add(h)
+            if d in _CLAUSE_IDS:
+                clauses.append(k)
         elif d == _MARK:
             if lower[k] == _THAT:
                 that_clause.add(h)
@@ -138,7 +145,9 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
             passive.add(h)
         elif d == _AUXPASS:
             passive.add(h)
-    candidates = sorted(h for h in content if (pos[h] == VERB or pos[h] == NOUN) and lower[h] not in never)
+    noun_content = {head[c] for c in clauses if c in that_clause}
+    candidates = sorted(h for h in content if lower[h] not in never and (
+        pos[h] == VERB and h in verb_content or pos[h] == NOUN and h in noun_content))
     return _Children(candidates, content, that_clause, negated, modal, passive, subject)
 
 
