@@ -114,7 +114,7 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
     never = _never_cues(id(doc.vocab), id(lexicon))
     arrays = view.arrays
     pos, dep, lower, head = arrays.pos, arrays.dep, arrays.lower, arrays.head
-    # Most labels (det, nsubj, punct, ...) matter to nothing here: one numpy test drops those
+    # Most labels (det, amod, punct, ...) matter to nothing here: one numpy test drops those
     # tokens before the Python pass over the rest.
     wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1])
     content: dict[int, list[int]] = {}
