@@ -13,18 +13,21 @@ parse features and a cue lexicon learned from PolNeAR train
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from spacy.parts_of_speech import NOUN, VERB
+from spacy.parts_of_speech import NOUN, PROPN, VERB
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
 
-from transforms.quotes import (CUE_FORMS, _DIRECT_ONLY, Attribution, RuleOutput, _DocView,
-                               _subject_past_dateline, speaker_tokens)
-from transforms.token_arrays import in_sorted
+from transforms.quotes import (CUE_FORMS, _DIRECT_ONLY, Attribution, RuleOutput, _DocView, _past_dateline,
+                               speaker_tokens)
+from transforms.token_arrays import TokenArrays, form_hashes, in_sorted
 
 LEXICON = Path(__file__).with_name("data") / "cue_lexicon.json"
 # A form seen this often in PolNeAR train and never inside an annotated cue is no candidate.
@@ -47,6 +50,24 @@ REPORTED_FEATURES = (
     "subject_distance", "tag", "content_before_verb", "possessor",
 )
 _TAGS = {"VBD": 1, "VBZ": 2, "VBP": 3, "VBG": 4, "VBN": 5, "VB": 6, "NN": 7, "NNS": 8}
+# The same tables keyed by the ids ``Doc.to_array`` and ``Token.tag`` give (``TokenArrays``).
+_COMPLEMENT_IDS = tuple((dep, get_string_id(dep)) for dep in _COMPLEMENT_ORDER)
+_PREP_RANK_IDS = {get_string_id(p): k for p, k in _PREP_RANK.items()}
+_CLAUSE_IDS = frozenset(get_string_id(d) for d in ("acl", "ccomp", "relcl"))
+_COMPLEMENT_LABEL_IDS = frozenset(label for _, label in _COMPLEMENT_IDS)
+_CONTENT_IDS = _COMPLEMENT_LABEL_IDS | _CLAUSE_IDS  # a verb's or a noun's
+_VERB_DEP_IDS = {get_string_id(d): k for d, k in _VERB_DEP.items()}
+_TAG_IDS = {get_string_id(t): k for t, k in _TAGS.items()}
+_MODAL_IDS = frozenset(get_string_id(w) for w in _MODALS)
+_PERSONAL_IDS = frozenset(get_string_id(w) for w in _PERSONAL)
+_PERSON = get_string_id("PERSON")
+_ORGANISATION_IDS = frozenset(get_string_id(label) for label in ("ORG", "NORP", "GPE"))
+_COORDINATED_IDS = frozenset(get_string_id(d) for d in ("conj", "xcomp", "advcl"))
+_PREP, _MARK, _THAT, _NEG, _AUX, _NSUBJ, _NSUBJPASS, _AUXPASS = (
+    get_string_id(w) for w in ("prep", "mark", "that", "neg", "aux", "nsubj", "nsubjpass", "auxpass"))
+# The labels of the children ``_children`` looks at.
+_CHILD_LABELS = form_hashes(frozenset(_COMPLEMENT_ORDER) | {"acl", "ccomp", "relcl", "mark", "neg", "aux",
+                                                            "nsubj", "nsubjpass", "auxpass"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,68 +78,77 @@ def cue_lexicon() -> dict[str, tuple[int, int]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _never_cues(vocab_id: int, lexicon_id: int) -> "object":
+def _never_cues(vocab_id: int, lexicon_id: int) -> frozenset[int]:
     """Hashes of the forms seen at least MIN_SEEN times and never inside an annotated cue."""
-    import numpy
-
     vocab, lexicon = _REGISTRY[vocab_id], _REGISTRY[lexicon_id]
-    return numpy.array(sorted(vocab.strings.add(form) for form, (cue, seen) in lexicon.items()
-                              if seen >= MIN_SEEN and cue == 0), dtype=numpy.uint64)
+    return frozenset(vocab.strings.add(form) for form, (cue, seen) in lexicon.items()
+                     if seen >= MIN_SEEN and cue == 0)
 
 
 _REGISTRY: dict[int, object] = {}
 
 
-def _candidate_tokens(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> list[int]:
-    """Indices of the verbs and nouns that can become candidates: not a frequent never-cue ("is",
-    "had", "make"), and with a child ``_complement`` would take (a verb's complement or topical
-    prepositional phrase, a noun's that-clause). Tested on the doc's arrays, so no ``Token`` is
-    made for the many verbs and nouns that have none; ``_complement`` then picks among the rest."""
+@dataclass
+class _Children:
+    """What the candidates and their features ask of a token's children (``Token.children``),
+    found for the whole doc in one pass over its arrays: no ``Token`` per child of a candidate."""
+    candidates: list[int]          # the verbs and nouns ``_complement`` finds content for, no frequent never-cue
+    content: dict[int, list[int]]  # head -> the children a complement can be, in text order
+    that_clause: set[int]          # tokens with a "that" mark child ("... that he ...")
+    negated: set[int]              # tokens with a "neg" child
+    modal: set[int]                # tokens with an "aux" child that is a modal ("will", "could")
+    passive: set[int]              # tokens with an "nsubjpass" or "auxpass" child
+    subject: dict[int, int]        # head -> its first "nsubj" or "nsubjpass" child
+
+
+def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> _Children:
+    """The candidates: verbs and nouns that are not a frequent never-cue ("is", "had", "make") and
+    have a child ``_complement`` takes (a verb's complement or topical prepositional phrase, a
+    noun's that-clause); ``_complement`` then picks among those children."""
     import numpy
 
     n = len(doc)
     if not n:
-        return []
+        return _Children([], {}, set(), set(), set(), set(), {})
     _REGISTRY[id(doc.vocab)], _REGISTRY[id(lexicon)] = doc.vocab, lexicon
     never = _never_cues(id(doc.vocab), id(lexicon))
-    codes = _codes(id(doc.vocab))
     arrays = view.arrays
-    pos, dep, lower = arrays.columns[:, 0], arrays.columns[:, 1], arrays.columns[:, 2]
-    heads = arrays.heads
-    child = heads != numpy.arange(n)  # Token.children: the tokens a token heads, never itself
-    # (numpy.isin sorts on every call: a few equality tests are much cheaper for these short lists)
-    takes = _any_equal(dep, codes["verb_complements"]) | (dep == codes["prep"]) & _any_equal(lower, codes["preps"])
-    verb_has = numpy.zeros(n, dtype=bool)
-    verb_has[heads[child & takes]] = True
-    has_that = numpy.zeros(n, dtype=bool)
-    has_that[heads[child & (lower == codes["that"]) & (dep == codes["mark"])]] = True
-    noun_has = numpy.zeros(n, dtype=bool)
-    noun_has[heads[child & _any_equal(dep, codes["clauses"]) & has_that]] = True
-    keep = numpy.flatnonzero((pos == VERB) & verb_has | (pos == NOUN) & noun_has)
-    return keep[~in_sorted(never, lower[keep])].tolist()  # never is sorted
-
-
-def _any_equal(column, values) -> "object":
-    hit = column == values[0]
-    for value in values[1:]:
-        hit |= column == value
-    return hit
-
-
-@functools.lru_cache(maxsize=4)
-def _codes(vocab_id: int) -> dict:
-    """String hashes of the labels and words ``_candidate_tokens`` tests."""
-    import numpy
-
-    strings = _REGISTRY[vocab_id].strings
-
-    def hashes(words) -> list:
-        return [numpy.uint64(strings.add(w)) for w in words]
-
-    return {"verb_complements": hashes([d for d in _COMPLEMENT_ORDER if d != "prep"]), "prep": numpy.uint64(strings.add("prep")),
-            "preps": hashes(sorted(_PREPS)), "that": numpy.uint64(strings.add("that")),
-            "mark": numpy.uint64(strings.add("mark")),
-            "clauses": hashes(["acl", "ccomp", "relcl"])}
+    pos, dep, lower, head = arrays.pos, arrays.dep, arrays.lower, arrays.head
+    # Most labels (det, amod, punct, ...) matter to nothing here: one numpy test drops those
+    # tokens before the Python pass over the rest.
+    wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1])
+    content: dict[int, list[int]] = {}
+    that_clause, negated, modal, passive, subject = set(), set(), set(), set(), {}
+    verb_content, clauses = set(), []
+    for k in numpy.flatnonzero(wanted).tolist():  # ascending: text order, as Token.children
+        d, h = dep[k], head[k]
+        if h == k:  # a root heads itself but is not its own child
+            continue
+        if d in _CONTENT_IDS and (d != _PREP or lower[k] in _PREP_RANK_IDS):
+            content.setdefault(h, []).append(k)
+            if d in _COMPLEMENT_LABEL_IDS:
+                verb_content.add(h)
+            if d in _CLAUSE_IDS:
+                clauses.append(k)
+        elif d == _MARK:
+            if lower[k] == _THAT:
+                that_clause.add(h)
+        elif d == _NEG:
+            negated.add(h)
+        elif d == _AUX:
+            if lower[k] in _MODAL_IDS:
+                modal.add(h)
+        elif d == _NSUBJ:
+            subject.setdefault(h, k)
+        elif d == _NSUBJPASS:
+            subject.setdefault(h, k)
+            passive.add(h)
+        elif d == _AUXPASS:
+            passive.add(h)
+    noun_content = {head[c] for c in clauses if c in that_clause}
+    candidates = sorted(h for h in content if lower[h] not in never and (
+        pos[h] == VERB and h in verb_content or pos[h] == NOUN and h in noun_content))
+    return _Children(candidates, content, that_clause, negated, modal, passive, subject)
 
 
 @dataclass
@@ -127,38 +157,87 @@ class ReportedCandidate:
     features: list[float]
 
 
-def _subject_kind(token: Token | None) -> int:
+def _subject_kind(token: Token | None, arrays: TokenArrays) -> int:
     if token is None:
         return 0
-    if token.ent_type_ == "PERSON":
+    if token.ent_type == _PERSON:
         return 1
-    if token.lower_ in _PERSONAL:
+    if arrays.lower[token.i] in _PERSONAL_IDS:
         return 2
-    if token.ent_type_ in ("ORG", "NORP", "GPE"):
+    if token.ent_type in _ORGANISATION_IDS:
         return 3
-    if token.pos_ == "PROPN":
+    if arrays.pos[token.i] == PROPN:
         return 4
-    if token.pos_ == "NOUN":
+    if arrays.pos[token.i] == NOUN:
         return 5
     return 6
 
 
-def _complement(token: Token, children: list[Token] | None = None) -> tuple[str, list[Token]] | None:
-    """(kind, the children that are the content) of a verb or noun, else None (``children``:
-    ``list(token.children)``, if at hand)."""
-    children = list(token.children) if children is None else children
-    for dep in _COMPLEMENT_ORDER if token.pos_ != "NOUN" else ():
-        chosen = [c for c in children if c.dep_ == dep and (dep != "prep" or c.lower_ in _PREPS)]
-        if chosen and dep == "prep":
-            chosen = [min(chosen, key=lambda c: (_PREP_RANK[c.lower_], c.i))]
-        if chosen:
-            return dep, chosen
-    if token.pos_ == "NOUN":
-        chosen = [c for c in children if c.dep_ in ("acl", "ccomp", "relcl") and any(
-            g.lower_ == "that" and g.dep_ == "mark" for g in c.children)]
-        if chosen:
-            return "ccomp", chosen
-    return None
+def _complement(arrays: TokenArrays, i: int, children: _Children) -> tuple[str, list[int]] | None:
+    """(kind, the children that are the content) of the verb or noun at ``i``, else None."""
+    kids = children.content.get(i, ())
+    dep, lower = arrays.dep, arrays.lower
+    if arrays.pos[i] != NOUN:
+        for label, label_id in _COMPLEMENT_IDS:
+            chosen = [c for c in kids if dep[c] == label_id]  # content: a prep only with a word of _PREPS
+            if chosen and label == "prep":
+                chosen = [min(chosen, key=lambda c: (_PREP_RANK_IDS[lower[c]], c))]
+            if chosen:
+                return label, chosen
+        return None
+    chosen = [c for c in kids if dep[c] in _CLAUSE_IDS and c in children.that_clause]
+    return ("ccomp", chosen) if chosen else None
+
+
+def _subject_past_dateline(view: _DocView, children: _Children, verb: int, lo: int) -> tuple[Token | None, int]:
+    """``quotes._subject_past_dateline`` on the arrays: (subject of the verb, lowest speaker
+    token). The subject as ``quotes.subject_of`` finds it: the verb's first nsubj/nsubjpass
+    child, else that of the verb it is coordinated with, up to three verbs up; a subject in a
+    wire dateline goes to ``quotes._past_dateline``. (tests/unit/test_reported_children.py
+    checks it against the original.)"""
+    arrays = view.arrays
+    body = view.body_tok[view.para_of[verb]]
+    lo = max(lo, body) if body <= verb else lo
+    subject, v = None, verb
+    for _ in range(3):
+        subject = children.subject.get(v)
+        if subject is not None or arrays.dep[v] not in _COORDINATED_IDS or arrays.head[v] == v:
+            break
+        v = arrays.head[v]
+    if subject is None:
+        return None, lo
+    if subject < lo <= verb and view.para_of[subject] == view.para_of[verb]:
+        return _past_dateline(view.doc, view.doc[subject], lo, verb), lo
+    return view.doc[subject], lo
+
+
+def _trimmed(doc: Doc, c_start: int, c_end: int) -> tuple[int, int]:
+    """The content span without punctuation or spaces at its ends (a closing quote mark stays)."""
+    while c_end > c_start:
+        last = doc[c_end - 1]
+        if not (last.is_punct and last.text not in "\"\u201d'" or last.is_space):
+            break
+        c_end -= 1
+    while c_start < c_end:
+        first = doc[c_start]
+        if not (first.is_punct or first.is_space):
+            break
+        c_start += 1
+    return c_start, c_end
+
+
+class _Covering:
+    """Whether one of the (start, end) spans covers [start, end): the spans starting at or
+    before ``start`` by bisect, then the furthest end among them (no scan of every span)."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        spans = sorted(spans)
+        self.starts = [start for start, _ in spans]
+        self.reach = list(itertools.accumulate((end for _, end in spans), max))
+
+    def __call__(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self.starts, start)
+        return k > 0 and self.reach[k - 1] >= end
 
 
 def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attribution],
@@ -169,64 +248,61 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
         return []
     lexicon = cue_lexicon() if lexicon is None else lexicon
     used = {att.cue.i for att in attributions if att.cue is not None}
-    spans = [(att.start, att.end) for att in attributions]
+    covers = _Covering([(att.start, att.end) for att in attributions])
     out = []
     arrays = view.arrays
-    for i in _candidate_tokens(doc, view, lexicon):
+    children_of = _children(doc, view, lexicon)
+    for i in children_of.candidates:
         if i in used or view.in_quote[i]:
             continue
-        token = doc[i]
-        is_noun = token.pos_ == "NOUN"
-        if is_noun and token.lower_ not in lexicon:
+        is_noun = arrays.pos[i] == NOUN
+        word = arrays.word(i)
+        if is_noun and word not in lexicon:
             continue
-        count_cue, count_all = lexicon.get(token.lower_, (0, 0))
-        kids = list(token.children)  # made once: every test below reads them
-        found = _complement(token, kids)
+        count_cue, count_all = lexicon.get(word, (0, 0))
+        found = _complement(arrays, i, children_of)
         if found is None:
             continue
         kind, children = found
-        p_index = view.para_of[token.i]
-        p_start, p_end = view.para_tok[p_index]
-        c_start = max(min(c.left_edge.i for c in children), p_start)
-        c_end = min(max(c.right_edge.i for c in children) + 1, p_end)
+        p_start, p_end = view.para_tok[view.para_of[i]]
+        subtrees = [doc[c] for c in children]
+        c_start = max(min([t.left_edge.i for t in subtrees]), p_start)
+        c_end = min(max([t.right_edge.i for t in subtrees]) + 1, p_end)
         if kind == "prep":
             c_start = min(c_start + 1, c_end)  # "about X": the X
-        while c_end > c_start and (doc[c_end - 1].is_punct and doc[c_end - 1].text not in "\"\u201d'"
-                                   or doc[c_end - 1].is_space):
-            c_end -= 1
-        while c_start < c_end and (doc[c_start].is_punct or doc[c_start].is_space):
-            c_start += 1
+        c_start, c_end = _trimmed(doc, c_start, c_end)
         if c_end - c_start < 2:
             continue
+        token = doc[i]  # the cue; also what the subject helpers take
         possessor = None
         if is_noun:
-            possessor = next((c for c in kids if c.dep_ == "poss"), None)
+            possessor = next((c for c in token.children if c.dep_ == "poss"), None)
             subject, lo = possessor, p_start
         else:
-            subject, lo = _subject_past_dateline(view, token, p_start)
+            subject, lo = _subject_past_dateline(view, children_of, i, p_start)
         if subject is not None and c_start <= subject.i < c_end:
             subject = None
-        start_char = doc[c_start].idx
-        end_char = doc[c_end - 1].idx + len(doc[c_end - 1])
+        first, last = doc[c_start], doc[c_end - 1]
+        start_char = first.idx
+        end_char = last.idx + len(last)
         s_start, s_length = arrays.sent_start[i], arrays.sent_end[i] - arrays.sent_start[i]  # token.sent
-        inside = any(s <= start_char and end_char <= e for s, e in spans)
-        kid_deps = {c.dep_ for c in kids}
+        inside = covers(start_char, end_char)
         features = [
             (count_cue + 0.5) / (count_all + 5.0), math.log1p(count_all), float(is_noun),
-            float(token.lower_ in CUE_FORMS), float(CUE_FORMS.get(token.lower_) in _DIRECT_ONLY),
+            float(word in CUE_FORMS), float(CUE_FORMS.get(word) in _DIRECT_ONLY),
             float(_COMPLEMENT_CODE.get(kind, 0)),
-            float(any(g.lower_ == "that" and g.dep_ == "mark" for c in children for g in c.children)),
-            float(_subject_kind(subject)), float(subject is not None),
+            float(any(c in children_of.that_clause for c in children)),
+            float(_subject_kind(subject, arrays)), float(subject is not None),
             math.log1p(c_end - c_start),
             float(any(view.in_quote[c_start:c_end])),
-            float(_VERB_DEP.get(token.dep_, 0)),
-            float("neg" in kid_deps),
-            float("aux" in kid_deps and any(c.dep_ == "aux" and c.lower_ in _MODALS for c in kids)),
-            float("nsubjpass" in kid_deps or "auxpass" in kid_deps),
+            float(_VERB_DEP_IDS.get(arrays.dep[i], 0)),
+            float(i in children_of.negated),
+            float(i in children_of.modal),
+            float(i in children_of.passive),
             (i - s_start) / max(1, s_length),
             math.log1p(s_length), float(inside),
-            float(token.i - subject.i) if subject is not None else 0.0,
-            float(_TAGS.get(token.tag_, 0)), float(c_start < token.i), float(possessor is not None),
+            float(i - subject.i) if subject is not None else 0.0,
+            float(_TAG_IDS.get(token.tag, 0)), float(c_start < i), float(possessor is not None),
         ]
         att = Attribution(start_char, end_char,
                           "mixed" if features[10] else "indirect", token, confidence=0.5)
