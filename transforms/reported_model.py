@@ -25,7 +25,7 @@ from spacy.parts_of_speech import NOUN, PROPN, VERB
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
 
-from transforms.quotes import (CUE_FORMS, _DIRECT_ONLY, Attribution, RuleOutput, _DocView, _past_dateline,
+from transforms.quotes import (CUE_FORMS, _DIRECT_ONLY, Attribution, RuleOutput, _DocView, _subject_past_dateline,
                                speaker_tokens)
 from transforms.token_arrays import TokenArrays, form_hashes, in_sorted
 
@@ -62,12 +62,11 @@ _MODAL_IDS = frozenset(get_string_id(w) for w in _MODALS)
 _PERSONAL_IDS = frozenset(get_string_id(w) for w in _PERSONAL)
 _PERSON = get_string_id("PERSON")
 _ORGANISATION_IDS = frozenset(get_string_id(label) for label in ("ORG", "NORP", "GPE"))
-_COORDINATED_IDS = frozenset(get_string_id(d) for d in ("conj", "xcomp", "advcl"))
-_PREP, _MARK, _THAT, _NEG, _AUX, _NSUBJ, _NSUBJPASS, _AUXPASS = (
-    get_string_id(w) for w in ("prep", "mark", "that", "neg", "aux", "nsubj", "nsubjpass", "auxpass"))
+_PREP, _MARK, _THAT, _NEG, _AUX, _NSUBJPASS, _AUXPASS = (
+    get_string_id(w) for w in ("prep", "mark", "that", "neg", "aux", "nsubjpass", "auxpass"))
 # The labels of the children ``_children`` looks at.
 _CHILD_LABELS = form_hashes(frozenset(_COMPLEMENT_ORDER) | {"acl", "ccomp", "relcl", "mark", "neg", "aux",
-                                                            "nsubj", "nsubjpass", "auxpass"})
+                                                            "nsubjpass", "auxpass"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,7 +97,6 @@ class _Children:
     negated: set[int]              # tokens with a "neg" child
     modal: set[int]                # tokens with an "aux" child that is a modal ("will", "could")
     passive: set[int]              # tokens with an "nsubjpass" or "auxpass" child
-    subject: dict[int, int]        # head -> its first "nsubj" or "nsubjpass" child
 
 
 def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> _Children:
@@ -109,7 +107,7 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
 
     n = len(doc)
     if not n:
-        return _Children([], {}, set(), set(), set(), set(), {})
+        return _Children([], {}, set(), set(), set(), set())
     _REGISTRY[id(doc.vocab)], _REGISTRY[id(lexicon)] = doc.vocab, lexicon
     never = _never_cues(id(doc.vocab), id(lexicon))
     arrays = view.arrays
@@ -118,7 +116,7 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
     # tokens before the Python pass over the rest.
     wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1])
     content: dict[int, list[int]] = {}
-    that_clause, negated, modal, passive, subject = set(), set(), set(), set(), {}
+    that_clause, negated, modal, passive = set(), set(), set(), set()
     verb_content, clauses = set(), []
     for k in numpy.flatnonzero(wanted).tolist():  # ascending: text order, as Token.children
         d, h = dep[k], head[k]
@@ -138,17 +136,12 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
         elif d == _AUX:
             if lower[k] in _MODAL_IDS:
                 modal.add(h)
-        elif d == _NSUBJ:
-            subject.setdefault(h, k)
-        elif d == _NSUBJPASS:
-            subject.setdefault(h, k)
-            passive.add(h)
-        elif d == _AUXPASS:
+        elif d == _NSUBJPASS or d == _AUXPASS:
             passive.add(h)
     noun_content = {head[c] for c in clauses if c in that_clause}
     candidates = sorted(h for h in content if lower[h] not in never and (
         pos[h] == VERB and h in verb_content or pos[h] == NOUN and h in noun_content))
-    return _Children(candidates, content, that_clause, negated, modal, passive, subject)
+    return _Children(candidates, content, that_clause, negated, modal, passive)
 
 
 @dataclass
@@ -187,28 +180,6 @@ def _complement(arrays: TokenArrays, i: int, children: _Children) -> tuple[str, 
         return None
     chosen = [c for c in kids if dep[c] in _CLAUSE_IDS and c in children.that_clause]
     return ("ccomp", chosen) if chosen else None
-
-
-def _subject_past_dateline(view: _DocView, children: _Children, verb: int, lo: int) -> tuple[Token | None, int]:
-    """``quotes._subject_past_dateline`` on the arrays: (subject of the verb, lowest speaker
-    token). The subject as ``quotes.subject_of`` finds it: the verb's first nsubj/nsubjpass
-    child, else that of the verb it is coordinated with, up to three verbs up; a subject in a
-    wire dateline goes to ``quotes._past_dateline``. (tests/unit/test_reported_children.py
-    checks it against the original.)"""
-    arrays = view.arrays
-    body = view.body_tok[view.para_of[verb]]
-    lo = max(lo, body) if body <= verb else lo
-    subject, v = None, verb
-    for _ in range(3):
-        subject = children.subject.get(v)
-        if subject is not None or arrays.dep[v] not in _COORDINATED_IDS or arrays.head[v] == v:
-            break
-        v = arrays.head[v]
-    if subject is None:
-        return None, lo
-    if subject < lo <= verb and view.para_of[subject] == view.para_of[verb]:
-        return _past_dateline(view.doc, view.doc[subject], lo, verb), lo
-    return view.doc[subject], lo
 
 
 def _trimmed(doc: Doc, c_start: int, c_end: int) -> tuple[int, int]:
@@ -279,7 +250,7 @@ def reported_candidates(doc: Doc, rest: RuleOutput, attributions: list[Attributi
             possessor = next((c for c in token.children if c.dep_ == "poss"), None)
             subject, lo = possessor, p_start
         else:
-            subject, lo = _subject_past_dateline(view, children_of, i, p_start)
+            subject, lo = _subject_past_dateline(view, token, p_start)
         if subject is not None and c_start <= subject.i < c_end:
             subject = None
         first, last = doc[c_start], doc[c_end - 1]

@@ -43,27 +43,3 @@ def test_children_agree_with_token_children(doc):
     assert {doc[i].lower_ for i in found.candidates} >= {"argued", "claim", "show", "spoke"}
     assert found.that_clause and found.negated and found.modal and found.passive  # the text tests each
 
-
-WIRE = ("MADRID (AFP) - Spanish Prime Minister Pedro Sanchez on Monday called for calm and urged voters to stay home.\n"
-        "WASHINGTON (Reuters) - President Joe Biden said on Friday the first 100 days were over.\n"
-        "The company was fined, appealed and tried to delay the case, officials said.\n"
-        "Analysts expect prices to rise because demand keeps growing.")
-
-
-def test_subject_past_dateline_agrees_with_the_rules_own():
-    """``reported_model._subject_past_dateline`` is ``quotes._subject_past_dateline`` on the arrays."""
-    from transforms import quotes
-    from transforms.reported_model import _subject_past_dateline
-
-    doc = load_nlp()(WIRE)
-    view = _DocView(doc, paragraph_bounds(WIRE), [])
-    found = _children(doc, view, cue_lexicon())
-    datelines = 0
-    for token in doc:
-        p_start = view.para_tok[view.para_of[token.i]][0]
-        expected, lo = quotes._subject_past_dateline(view, token, p_start)
-        subject, lo_here = _subject_past_dateline(view, found, token.i, p_start)
-        assert lo_here == lo and (subject is None) == (expected is None), token
-        assert subject is None or subject.i == expected.i, token
-        datelines += expected is not None and quotes.subject_of(token) != expected
-    assert datelines  # the text has a subject the dateline hides
