@@ -39,7 +39,7 @@ class Model:
             return []
         import numpy as np
 
-        return [float(p) for p in self.booster.predict(np.asarray(rows, dtype=np.float64), num_threads=1)]
+        return self.booster.predict(np.asarray(rows, dtype=np.float64), num_threads=1).tolist()
 
 
 def load_model(name: str, features: Sequence[str], data_dir: Path = DATA) -> Model:

@@ -78,7 +78,6 @@ class CandidateBuilder:
 
     def __init__(self, doc: Doc, view: _DocView, mentions: list[Mention]):
         import numpy
-        from spacy.attrs import SENT_START
 
         self.doc = doc
         self.view = view
@@ -99,8 +98,7 @@ class CandidateBuilder:
         self.speakers = sorted((m for m in self.mentions if m.label in ("PERSON", "ORG")), key=lambda m: m.tok_start)
         self.speaker_starts = [m.tok_start for m in self.speakers]
         self._keys: dict[tuple[int, int], str] = {}
-        # Sentence number of every token, from the parse's sentence starts (one array pass).
-        self.sent_no = numpy.cumsum(doc.to_array(SENT_START) == 1).tolist() if len(doc) else []
+        self.sent_no = view.arrays.sent_no  # sentence number of every token
         self.lexicon = cue_lexicon()
         self.arrays = view.arrays
         strings = doc.vocab.strings

@@ -23,6 +23,7 @@ class TokenArrays:
     head: list[int]        # absolute index of each token's head (the root heads itself)
     sent_start: list[int]  # first token of each token's sentence
     sent_end: list[int]    # end (exclusive) of each token's sentence
+    sent_no: list[int]     # number of each token's sentence (0 for the first)
     strings: object        # the vocab's StringStore: hash -> text
     columns: object        # numpy uint64 array, one row per token: POS, DEP, LOWER
     heads: object          # numpy int64 array: ``head`` as an array
@@ -38,7 +39,7 @@ def token_arrays(doc: Doc) -> TokenArrays:
 
     n = len(doc)
     if not n:
-        return TokenArrays([], [], [], [], [], [], doc.vocab.strings, numpy.zeros((0, 3), dtype=numpy.uint64),
+        return TokenArrays([], [], [], [], [], [], [], doc.vocab.strings, numpy.zeros((0, 3), dtype=numpy.uint64),
                            numpy.zeros(0, dtype=numpy.int64))
     array = doc.to_array([POS, DEP, LOWER, HEAD, SENT_START])
     # HEAD and SENT_START are signed offsets stored in the unsigned array: reinterpret them.
@@ -51,7 +52,8 @@ def token_arrays(doc: Doc) -> TokenArrays:
     number = numpy.cumsum(is_start) - 1
     ends = numpy.append(starts[1:], n)
     return TokenArrays(array[:, 0].tolist(), array[:, 1].tolist(), array[:, 2].tolist(), heads.tolist(),
-                       starts[number].tolist(), ends[number].tolist(), doc.vocab.strings, array[:, :3], heads)
+                       starts[number].tolist(), ends[number].tolist(), number.tolist(), doc.vocab.strings,
+                       array[:, :3], heads)
 
 
 @functools.lru_cache(maxsize=64)
