@@ -23,7 +23,7 @@ from spacy.symbols import NOUN, PROPN
 from spacy.tokens import Doc
 
 from transforms.entities import Mention
-from transforms.leaders import ARTICLE_ROLES
+from transforms.leaders import ARTICLE_ROLES, ROLE_LAST_WORDS
 from transforms.quotes import CUE_FORMS, Attribution, _DocView, quotes_speaker, speaker_tokens, subject_of
 from transforms.reported_model import cue_lexicon
 from transforms.token_arrays import form_hashes, in_sorted
@@ -41,8 +41,6 @@ _WINDOW_PARAGRAPHS = 2
 _PREPOSITION_CODE = {"by": 1, "to": 2, "according": 3, "at": 4, "in": 5, "for": 6, "with": 7, "from": 8,
                      "of": 9, "on": 10, "about": 11}
 _FIRST_PERSON = frozenset("i we my our me us".split())
-# A span's words can end with a role only if its last word is some role's last word.
-_ROLE_LAST_WORDS = frozenset(role.rsplit(" ", 1)[-1] for role in ARTICLE_ROLES)
 # A neighbouring attribution's speaker counts within this many paragraphs of the quote.
 _NEIGHBOUR_PARAGRAPHS = 2
 # Candidates kept per attribution: the nearest before the quote and after it (plus the rule's
@@ -331,7 +329,7 @@ class CandidateBuilder:
         found = (
             head, governor,
             float(self._type_code(start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
-            float(end > start and word(end - 1).rsplit(" ", 1)[-1] in _ROLE_LAST_WORDS
+            float(end > start and word(end - 1).rpartition(" ")[2] in ROLE_LAST_WORDS
                   and self._ends_with_role(start, end)),
             float(subject),
             float(governor_word in CUE_FORMS and governor != head),
