@@ -187,12 +187,12 @@ def role_head(role: str) -> str:
 
 
 # The last word of every role: a phrase can end in a role only if its last word is one of these.
-ROLE_LAST_WORDS = frozenset(role.rpartition(" ")[2] for role in ARTICLE_ROLES)
+_ROLE_LAST_WORDS = frozenset(role.rpartition(" ")[2] for role in ARTICLE_ROLES)
 
 
 def _match_role(words: list[str]) -> tuple[str, int] | None:
     """Longest known role that is a suffix of ``words``; returns (role, words used)."""
-    if not words or words[-1].rpartition(" ")[2] not in ROLE_LAST_WORDS:  # most phrases: one test
+    if not words or words[-1].rpartition(" ")[2] not in _ROLE_LAST_WORDS:  # most phrases: one test
         return None
     for n in range(min(5, len(words)), 0, -1):
         candidate = " ".join(words[-n:])

@@ -453,9 +453,7 @@ class _DocView:
         self.doc = doc
         # Doc.text re-joins every token on each access: take it once.
         self.text = doc.text if text is None else text
-        self.para_tok: list[tuple[int, int]] = []
         self.in_quote = bytearray(len(doc))
-        n_par = len(paragraphs)
         # Paragraph of every token from the token offsets (no Python loop over Token objects).
         import numpy
 
@@ -465,12 +463,10 @@ class _DocView:
         self.para_of = para_of.tolist()
         # Each paragraph's tokens are a run of para_of (it never decreases); a paragraph
         # without tokens keeps (0, 0).
-        numbers = numpy.arange(n_par)
+        numbers = numpy.arange(len(paragraphs))
         firsts_tok = numpy.searchsorted(para_of, numbers, side="left").tolist()
         ends_tok = numpy.searchsorted(para_of, numbers, side="right").tolist()
-        starts = [a if a < b else 0 for a, b in zip(firsts_tok, ends_tok)]
-        ends = [b if a < b else 0 for a, b in zip(firsts_tok, ends_tok)]
-        self.para_tok = list(zip(starts, ends))
+        self.para_tok: list[tuple[int, int]] = [(a, b) if a < b else (0, 0) for a, b in zip(firsts_tok, ends_tok)]
         # First token after each paragraph's wire dateline ("MADRID (AFP) -"), else its first token.
         self.body_tok = []
         for (c_start, c_end), (t_start, t_end) in zip(paragraphs, self.para_tok):

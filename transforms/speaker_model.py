@@ -23,7 +23,7 @@ from spacy.symbols import NOUN, PROPN
 from spacy.tokens import Doc
 
 from transforms.entities import Mention
-from transforms.leaders import ARTICLE_ROLES, ROLE_LAST_WORDS
+from transforms.leaders import _match_role
 from transforms.quotes import CUE_FORMS, Attribution, _DocView, quotes_speaker, speaker_tokens, subject_of
 from transforms.reported_model import cue_lexicon
 from transforms.token_arrays import form_hashes, in_sorted
@@ -102,7 +102,7 @@ class CandidateBuilder:
         strings = doc.vocab.strings
         # First-person words before each token (a prefix count): "is there an I or we in the
         # quote" is then two lookups instead of a scan of the quote per attribution.
-        first = in_sorted(form_hashes(_FIRST_PERSON), view.arrays.columns[:, 2]) if len(doc) else numpy.zeros(0, bool)
+        first = in_sorted(form_hashes(_FIRST_PERSON), view.arrays.columns[:, 2])
         self.first_person_before = [0] + numpy.cumsum(first).tolist()
         self._pos_propn, self._pos_noun = int(PROPN), int(NOUN)
         self._dep_hash = {strings.add(d): d for d in _DEP_CODE}
@@ -329,8 +329,8 @@ class CandidateBuilder:
         found = (
             head, governor,
             float(self._type_code(start, end, label)), float(_LABEL_CODE.get(label or "", 0)),
-            float(end > start and word(end - 1).rpartition(" ")[2] in ROLE_LAST_WORDS
-                  and self._ends_with_role(start, end)),
+            # a role is at most five words: only the span's last five can end with one
+            float(_match_role([word(k) for k in range(max(start, end - 5), end)]) is not None),
             float(subject),
             float(governor_word in CUE_FORMS and governor != head),
             float(_DEP_CODE.get(head_dep, 0)),
@@ -347,11 +347,6 @@ class CandidateBuilder:
         )
         self._static_cache[key] = found
         return found
-
-    def _ends_with_role(self, start: int, end: int) -> bool:
-        """Whether the span's last words are a role ("the prime minister", "Spain's president")."""
-        words = [self.arrays.word(k) for k in range(start, end)]
-        return any(" ".join(words[k:]) in ARTICLE_ROLES for k in range(len(words)))
 
     def _type_code(self, start: int, end: int, label: str | None) -> int:
         """Pronoun (he/she, they/we/i, it), entity label, proper or common noun: by the span's last token."""
