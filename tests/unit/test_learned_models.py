@@ -151,3 +151,43 @@ def test_the_speaker_model_sees_the_speaker_of_the_statement_a_quotation_sits_in
     assert all(c.features[enclosed] for c in candidates)
     assert flagged and all("Lena Marsh" in who for who in flagged)
     assert not any(c.features[encloser] for c in candidates if "Senate" in doc[c.start:c.end].text)
+
+
+def _ranked(nlp, text):
+    """The attributions' texts the speaker model is asked about, and all attributions' texts."""
+    from transforms.entities import find_mentions
+    from transforms.quotes import find_attributions_and_rest, paragraph_bounds
+    from transforms.speaker_model import speaker_groups
+
+    doc = nlp(text)
+    mentions = find_mentions(doc)
+    shipped = ExtractionModels.default()
+    attributions, rest = find_attributions_and_rest(doc, paragraph_bounds(text), text)
+    attributions = ExtractionModels(quote=shipped.quote, reported=shipped.reported).apply(
+        doc, text, mentions, attributions, rest)
+    ranked = {text[a.start:a.end] for a, _ in speaker_groups(doc, rest.view, mentions, attributions)}
+    return ranked, {text[a.start:a.end] for a in attributions}
+
+
+@pytest.mark.parametrize("text, quote", [
+    ('"We will not sign this treaty," Foreign Minister Ana Ortiz said on Monday.', "We will not sign"),
+    ('The mayor spoke first.\n\n"The budget is balanced," she added.', "The budget is balanced"),
+    # reported speech: the cue's subject is the source, whatever it is
+    ("Transport officials said on Monday that the bridge would reopen in May.", "the bridge would reopen"),
+])
+def test_a_name_or_pronoun_the_rules_found_as_the_cues_subject_is_not_re_ranked(nlp, text, quote):
+    ranked, found = _ranked(nlp, text)
+    assert any(quote in t for t in found)
+    assert not any(quote in t for t in ranked)
+
+
+@pytest.mark.parametrize("text, quote", [
+    # a common noun as the subject: the name may be another mention of the phrase
+    ("Friend and longtime reader Omar Ozenir recently said something in a comment that struck home:\n\n"
+     '"Over at the forum someone recommended a new name for it, which I find quite apt."', "Over at the forum"),
+    # no cue: the rules' speaker is a guess
+    ('Ana Ortiz, the foreign minister, took questions.\n\n"We will not sign this treaty."', "We will not sign"),
+])
+def test_other_speakers_are_still_re_ranked(nlp, text, quote):
+    ranked, _ = _ranked(nlp, text)
+    assert any(quote in t for t in ranked)
