@@ -14,12 +14,12 @@ from spacy.tokens import Doc
 
 from transforms.batching import budget_batches
 from transforms.code_text import code_paragraphs
-from transforms.entities import EntityRecord, find_mentions, summarise
+from transforms.entities import EntityRecord, Mention, find_mentions, summarise
 from transforms.extraction_models import ExtractionModels
-from transforms.leaders import Gazetteer, article_roles, default_gazetteer, speaker_role
+from transforms.leaders import Gazetteer, Role, article_roles, default_gazetteer, speaker_role
 from transforms.nlp import bound_text, load_nlp
 from transforms.near_copy_parse import parse_batch
-from transforms.quotes import find_attributions_and_rest, paragraph_bounds
+from transforms.quotes import Attribution, RuleOutput, find_attributions_and_rest, paragraph_bounds
 from transforms.reported_speech import DEFAULT as DEFAULT_REPORTED_SPEECH
 from transforms.reported_speech import keeps
 from transforms.speakers import SpeakerResolver
@@ -91,37 +91,67 @@ def extract_doc(doc_id: str, doc: Doc, date=None, gazetteer: Gazetteer | None = 
     speech is kept (``transforms/reported_speech.py``). ``text``: the text the doc was parsed
     from, when the caller has it (it is ``doc.text``, which re-joins every token).
     """
+    return extract_docs([(doc_id, doc, date, text)], gazetteer, models, reported_speech)[0]
+
+
+def extract_docs(items: list[tuple[str, Doc, object, str | None]], gazetteer: Gazetteer | None = None,
+                 models: ExtractionModels | None = None,
+                 reported_speech: str = DEFAULT_REPORTED_SPEECH) -> list[DocumentExtraction]:
+    """``extract_doc`` over a batch of ``(id, doc, date, text or None)``: the same results,
+    with each model scoring the whole batch in one call (``ExtractionModels.apply_batch``)."""
     gazetteer = gazetteer or default_gazetteer()
     models = models or ExtractionModels.default()
-    day = _as_date(date)
-    if text is None or not _spells(doc, text):
-        text = doc.text
-    paragraphs = paragraph_bounds(text)
-    mentions = find_mentions(doc, text)
-    roles = article_roles(doc, mentions)
-    attributions, rest = find_attributions_and_rest(doc, paragraphs, text)
-    attributions = models.apply(doc, text, mentions, attributions, rest)
-    code = code_paragraphs(text, paragraphs)
-    if code:  # a clause of program code is nobody's reported speech (transforms/code_text.py)
-        attributions = [a for a in attributions if not any(start <= a.start < end for start, end in code)]
-    resolver = SpeakerResolver(doc, mentions, rest.spans, roles, gazetteer, day, paragraphs)
-    quotes = []
-    for att in attributions:
-        speaker = resolver.resolve(att)  # every attribution, kept or not: it may be the next one's speaker
-        if not keeps(att.kind, speaker.text, reported_speech, att.cue.text if att.cue is not None else None):
-            continue
-        role = speaker_role(speaker.name, roles, gazetteer, day)
-        quote_text = text[att.start:att.end]
-        quotes.append(QuoteRecord(
-            start_char=att.start, end_char=att.end, text=quote_text, kind=att.kind,
-            cue=att.cue.text if att.cue is not None else None,
-            speaker=speaker.text, speaker_name=speaker.name,
-            speaker_role=role.role if role else None, speaker_country=role.country if role else None,
-            is_leadership=bool(role and role.is_leader),
-            statement_id=statement_id(quote_text, speaker.name),
-            confidence=round(min(1.0, max(0.0, speaker.confidence)), 3),
-            speaker_start=speaker.start, speaker_end=speaker.end, speaker_kind=speaker.kind))
-    return DocumentExtraction(doc_id, quotes, summarise(mentions))
+    rules = [_RuleStage.of(doc, text) for _, doc, _, text in items]
+    found = models.apply_batch([(r.doc, r.text, r.mentions, r.attributions, r.rest) for r in rules])
+    return [r.finish(doc_id, _as_date(date), attributions, gazetteer, reported_speech)
+            for (doc_id, _, date, _), r, attributions in zip(items, rules, found)]
+
+
+@dataclass
+class _RuleStage:
+    """One document after the rules, before the models: what ``finish`` resolves and writes."""
+    doc: Doc
+    text: str
+    paragraphs: list[tuple[int, int]]
+    mentions: list[Mention]
+    roles: dict[str, Role]
+    attributions: list[Attribution]
+    rest: RuleOutput
+
+    @staticmethod
+    def of(doc: Doc, text: str | None) -> "_RuleStage":
+        if text is None or not _spells(doc, text):
+            text = doc.text
+        paragraphs = paragraph_bounds(text)
+        mentions = find_mentions(doc, text)
+        roles = article_roles(doc, mentions)
+        attributions, rest = find_attributions_and_rest(doc, paragraphs, text)
+        return _RuleStage(doc, text, paragraphs, mentions, roles, attributions, rest)
+
+    def finish(self, doc_id: str, day: dt.date | None, attributions: list[Attribution], gazetteer: Gazetteer,
+               reported_speech: str) -> DocumentExtraction:
+        doc, text, roles = self.doc, self.text, self.roles
+        code = code_paragraphs(text, self.paragraphs)
+        if code:  # a clause of program code is nobody's reported speech (transforms/code_text.py)
+            attributions = [a for a in attributions if not any(start <= a.start < end for start, end in code)]
+        resolver = SpeakerResolver(doc, self.mentions, self.rest.spans, roles, gazetteer, day, self.paragraphs)
+        quotes = []
+        for att in attributions:
+            speaker = resolver.resolve(att)  # every attribution, kept or not: it may be the next one's speaker
+            if not keeps(att.kind, speaker.text, reported_speech, att.cue.text if att.cue is not None else None):
+                continue
+            role = speaker_role(speaker.name, roles, gazetteer, day)
+            quote_text = text[att.start:att.end]
+            quotes.append(QuoteRecord(
+                start_char=att.start, end_char=att.end, text=quote_text, kind=att.kind,
+                cue=att.cue.text if att.cue is not None else None,
+                speaker=speaker.text, speaker_name=speaker.name,
+                speaker_role=role.role if role else None, speaker_country=role.country if role else None,
+                is_leadership=bool(role and role.is_leader),
+                statement_id=statement_id(quote_text, speaker.name),
+                confidence=round(min(1.0, max(0.0, speaker.confidence)), 3),
+                speaker_start=speaker.start, speaker_end=speaker.end, speaker_kind=speaker.kind))
+        return DocumentExtraction(doc_id, quotes, summarise(self.mentions))
 
 
 def _spells(doc: Doc, text: str) -> bool:
@@ -180,8 +210,9 @@ def _extract_batches(docs: Iterable[tuple], nlp: Language, batch_size: int,
     for batch in _chunks(docs, batch_size):
         # Near copies in the batch are parsed only where they differ (transforms/near_copy_parse.py).
         parsed = parse_batch(nlp, [text for _, text, _, _ in batch])
-        for doc, (doc_id, text, date, cut) in zip(parsed, batch):
-            result = extract_doc(doc_id, doc, date, gazetteer, models, reported_speech, text)
+        results = extract_docs([(doc_id, doc, date, text) for doc, (doc_id, text, date, _) in zip(parsed, batch)],
+                               gazetteer, models, reported_speech)
+        for result, (_, _, _, cut) in zip(results, batch):
             result.nlp_truncated = cut
             yield result
 
