@@ -130,23 +130,29 @@ def test_a_quotation_whose_closing_marks_stick_out_of_the_reported_content_is_st
     assert _enclosing_speakers([content, longer], text) == [None, None]
 
 
-def test_the_speaker_model_sees_the_speaker_of_the_statement_a_quotation_sits_in(nlp):
+def _speaker_groups(nlp, text):
+    """The parsed text, its attributions after the quote and reported-speech models, and the
+    (attribution, candidates) groups the speaker model is asked about."""
     from transforms.entities import find_mentions
     from transforms.quotes import find_attributions_and_rest, paragraph_bounds
     from transforms.speaker_model import speaker_groups
 
-    text = ("In a radio interview, Senator Lena Marsh said that once the Senate goes on recess, \u201cI intend "
-            "to do as much as I can, wherever I can be helpful.\u201d")
     doc = nlp(text)
     mentions = find_mentions(doc)
     shipped = ExtractionModels.default()
     attributions, rest = find_attributions_and_rest(doc, paragraph_bounds(text), text)
     attributions = ExtractionModels(quote=shipped.quote, reported=shipped.reported).apply(
         doc, text, mentions, attributions, rest)
+    return doc, attributions, speaker_groups(doc, rest.view, mentions, attributions)
+
+
+def test_the_speaker_model_sees_the_speaker_of_the_statement_a_quotation_sits_in(nlp):
+    text = ("In a radio interview, Senator Lena Marsh said that once the Senate goes on recess, \u201cI intend "
+            "to do as much as I can, wherever I can be helpful.\u201d")
+    doc, _, groups = _speaker_groups(nlp, text)
     enclosed = SPEAKER_FEATURES.index("enclosed")
     encloser = SPEAKER_FEATURES.index("is_encloser_speaker")
-    [(quotation, candidates)] = [(a, c) for a, c in speaker_groups(doc, rest.view, mentions, attributions)
-                                 if text[a.start:a.end].startswith("\u201cI intend")]
+    [(quotation, candidates)] = [(a, c) for a, c in groups if text[a.start:a.end].startswith("\u201cI intend")]
     flagged = {doc[c.start:c.end].text for c in candidates if c.features[encloser]}
     assert all(c.features[enclosed] for c in candidates)
     assert flagged and all("Lena Marsh" in who for who in flagged)
@@ -155,18 +161,8 @@ def test_the_speaker_model_sees_the_speaker_of_the_statement_a_quotation_sits_in
 
 def _ranked(nlp, text):
     """The attributions' texts the speaker model is asked about, and all attributions' texts."""
-    from transforms.entities import find_mentions
-    from transforms.quotes import find_attributions_and_rest, paragraph_bounds
-    from transforms.speaker_model import speaker_groups
-
-    doc = nlp(text)
-    mentions = find_mentions(doc)
-    shipped = ExtractionModels.default()
-    attributions, rest = find_attributions_and_rest(doc, paragraph_bounds(text), text)
-    attributions = ExtractionModels(quote=shipped.quote, reported=shipped.reported).apply(
-        doc, text, mentions, attributions, rest)
-    ranked = {text[a.start:a.end] for a, _ in speaker_groups(doc, rest.view, mentions, attributions)}
-    return ranked, {text[a.start:a.end] for a in attributions}
+    _, attributions, groups = _speaker_groups(nlp, text)
+    return {text[a.start:a.end] for a, _ in groups}, {text[a.start:a.end] for a in attributions}
 
 
 @pytest.mark.parametrize("text, quote", [
