@@ -173,7 +173,7 @@ def reported_rows(golds, docs, quote_model: Model):
 
 
 def speaker_rows(golds, docs, quote_model: Model, reported: Model | None = None):
-    """Rows of the candidates ``choose_speakers`` scores at run time (``speaker_groups``), for
+    """Rows of the candidates the speaker model scores at run time (``speaker_groups``), for
     every attribution that matches a gold attribution with a Source; label = the candidate
     overlaps that Source."""
     models = ExtractionModels(quote=quote_model, reported=reported)

@@ -72,12 +72,8 @@ class ExtractionModels:
                 apply_choices(doc_groups, doc_scores, self.speaker.threshold)
         return out
 
-    def reported_kept(self, doc: Doc, rest: RuleOutput, attributions: list[Attribution]) -> list[Attribution]:
-        """Reported-speech candidates the model keeps; one per content span (best score)."""
-        candidates = reported_candidates(doc, rest, attributions)
-        return self._reported_best(candidates, self.reported.scores([c.features for c in candidates]))
-
     def _reported_best(self, candidates, scores: list[float]) -> list[Attribution]:
+        """Reported-speech candidates the model keeps; one per content span (best score)."""
         best: dict[tuple[int, int], tuple[float, Attribution]] = {}
         for candidate, p in zip(candidates, scores):
             att = candidate.attribution

@@ -9,7 +9,7 @@ statement whose content holds this one ("Trump said [Obama wants [to admit 250,0
 Syrians]]": PolNeAR gives the inner claims Trump as their Source). Each gets features from the
 parse, the distance to the quote, paragraph position, the mention type and the cue;
 the model in ``transforms/data/speaker_model.txt`` (``bench/train_models.py``, trained
-on PolNeAR train Source annotations) scores them, and ``choose_speakers`` moves an
+on PolNeAR train Source annotations) scores them, and ``apply_choices`` moves an
 attribution to a better-scored mention only by a clear margin, so the rules stay in
 charge where they are sure. Where the rules' speaker is the cue's own subject (a name or a
 personal pronoun, or the subject of reported speech) the ranker is not asked at all: it
@@ -380,7 +380,7 @@ def speaker_groups(doc: Doc, view: _DocView, mentions: list[Mention], attributio
                    ) -> list[tuple[Attribution, list[SpeakerCandidate]]]:
     """The attributions the model may re-rank, each with its candidates (text order).
 
-    What ``choose_speakers`` scores and what ``bench/train_models.py`` trains on. A cue-less
+    What ``apply_choices`` decides on and what ``bench/train_models.py`` trains on. A cue-less
     quote that continues the previous speaker (news convention: nobody else named since) is
     left to the rules, and so is a speaker the rules found as the cue's own subject
     (``_speaks_as_cue_subject``). A cue-less quote that does not continue gets the rules'
@@ -475,23 +475,12 @@ def _only_marks(text: str, start: int, end: int) -> bool:
     return end - start <= 4 and not text[start:end].strip(_MARKS)
 
 
-def choose_speakers(doc: Doc, view: _DocView, mentions: list[Mention], attributions: list[Attribution],
-                    model, margin: float) -> int:
-    """Move attributions to the model's speaker where it beats the rule's by ``margin``.
-
-    All candidates of the document are scored in one model call (the "previous speaker" of
-    each attribution is therefore the rules' one). Returns how many changed speaker.
-    """
-    groups = speaker_groups(doc, view, mentions, attributions)
-    if not groups:
-        return 0
-    return apply_choices(groups, model.scores([c.features for _, candidates in groups for c in candidates]), margin)
-
-
 def apply_choices(groups: list[tuple[Attribution, list[SpeakerCandidate]]], scores: list[float],
                   margin: float) -> int:
     """Move each group's attribution to its best-scored candidate where it beats the rule's
-    by ``margin`` (``scores``: one per candidate, groups in order). Returns how many moved."""
+    by ``margin`` (``scores``: one per candidate, groups in order). All of a document's
+    candidates are scored in one model call, so the "previous speaker" of each attribution is
+    the rules' one. Returns how many moved."""
     changed = k = 0
     for att, candidates in groups:
         group_scores = scores[k:k + len(candidates)]
