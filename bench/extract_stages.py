@@ -17,7 +17,7 @@ from bench.extract import load_articles
 import transforms.extract as E
 from transforms.extraction_models import ExtractionModels
 from transforms.nlp import load_nlp
-from transforms import speaker_model, reported_model, quote_model, extraction_models as XM
+from transforms import extraction_models as XM
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 texts = load_articles(n)
 nlp = load_nlp()
@@ -39,7 +39,8 @@ wrap(E, "article_roles", "roles")
 wrap(E, "find_attributions_and_rest", "rules")
 wrap(XM, "quote_candidates", "quote candidates")
 wrap(XM, "reported_candidates", "reported candidates")
-wrap(speaker_model, "speaker_groups", "speaker groups")
+# the learned layer calls what it imported: wrap the names in its own module
+wrap(XM, "speaker_work" if hasattr(XM, "speaker_work") else "speaker_groups", "speaker candidates")
 from transforms.learned import Model
 orig = Model.scores
 def scores(self, rows):

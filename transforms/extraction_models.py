@@ -17,7 +17,7 @@ from transforms.learned import Model, load_model
 from transforms.quote_model import QUOTE_FEATURES, quote_candidates
 from transforms.quotes import Attribution, RuleOutput
 from transforms.reported_model import REPORTED_FEATURES, reported_candidates
-from transforms.speaker_model import SPEAKER_FEATURES, apply_choices, speaker_groups
+from transforms.speaker_model import SPEAKER_FEATURES, apply_choices, follow_enclosers, speaker_work
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,13 @@ class ExtractionModels:
             for k, (found, scores) in enumerate(zip(candidates, _scores_per_doc(self.reported, candidates))):
                 out[k] = sorted(out[k] + self._reported_best(found, scores), key=lambda att: att.start)
         if self.speaker is not None:
-            groups = [speaker_groups(doc, rest.view, mentions, out[k]) if rest.view is not None else []
-                      for k, (doc, _, mentions, _, rest) in enumerate(items)]
-            scores = _scores_per_doc(self.speaker, [[c for _, found in doc_groups for c in found]
-                                                    for doc_groups in groups])
-            for doc_groups, doc_scores in zip(groups, scores):
-                apply_choices(doc_groups, doc_scores, self.speaker.threshold)
+            work = [speaker_work(doc, rest.view, mentions, out[k]) if rest.view is not None else ([], [])
+                    for k, (doc, _, mentions, _, rest) in enumerate(items)]
+            scores = _scores_per_doc(self.speaker, [[c for _, found in groups for c in found]
+                                                    for groups, _ in work])
+            for (groups, enclosed), doc_scores in zip(work, scores):
+                apply_choices(groups, doc_scores, self.speaker.threshold)
+                follow_enclosers(enclosed)
         return out
 
     def _reported_best(self, candidates, scores: list[float]) -> list[Attribution]:

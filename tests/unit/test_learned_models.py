@@ -75,9 +75,10 @@ def test_whom_and_when_someone_spoke_is_no_statement(nlp, text):
     ("The mayor defended the police unit on Monday.\n\nHalvorsen said the move was made by the police "
      "commissioner and said, \u201cWho are you going to trust on security?\u201d", "Who are you going to trust",
      "the move", "Halvorsen"),
-    # a subject inside the quote's lead-in clause is not the speaker
+    # a subject inside the quote's lead-in clause is not the speaker: the statement the quote
+    # sits in is, as its speaker is written there
     ("In a radio interview, Senator Lena Marsh said that once the Senate goes on recess, \u201cI intend to do "
-     "as much as I can, wherever I can be helpful.\u201d", "I intend to do", "the Senate", "Lena Marsh"),
+     "as much as I can, wherever I can be helpful.\u201d", "I intend to do", "the Senate", "Senator Lena Marsh"),
     # "according to X, ... had 'excellent' results": X, not the clause's subject
     ("According to his longtime physician, the businessman had \u201castonishingly excellent\u201d results in "
      "his latest exam.", "astonishingly excellent\u201d results", "the businessman", "his longtime physician"),
@@ -103,39 +104,49 @@ def _att(start, end, speaker=None):
     return att
 
 
-def test_a_statement_inside_another_gets_the_outermost_speaker_as_its_encloser():
-    from transforms.speaker_model import _enclosing_speakers
+def test_a_statement_inside_another_gets_the_outermost_statement_with_a_speaker_as_its_encloser():
+    from transforms.speaker_model import _enclosing
 
     text = "x" * 200
     outer, middle, inner = _att(10, 120, (0, 2)), _att(30, 110, (25, 27)), _att(60, 100, (55, 56))
     after = _att(130, 150, (125, 126))
-    # the outermost statement's speaker, for every level below it; nothing for what no
-    # longer statement holds, nor for a statement of the same length
-    assert _enclosing_speakers([outer, middle, inner, after], text) == [None, (0, 2), (0, 2), None]
-    assert _enclosing_speakers([_att(10, 50, (0, 2)), _att(10, 50, (3, 4))], text) == [None, None]
-    # an outer statement with no speaker span lends none
-    assert _enclosing_speakers([_att(10, 120), _att(30, 110, (25, 27))], text) == [None, None]
+    # the outermost statement, for every level below it; nothing for what no longer
+    # statement holds, nor for a statement of the same length
+    assert _enclosing([outer, middle, inner, after], text) == [None, outer, outer, None]
+    assert _enclosing([_att(10, 50, (0, 2)), _att(10, 50, (3, 4))], text) == [None, None]
+    # an outer statement with no speaker span is no encloser
+    assert _enclosing([_att(10, 120), _att(30, 110, (25, 27))], text) == [None, None]
 
 
 def test_a_quotation_whose_closing_marks_stick_out_of_the_reported_content_is_still_inside_it():
-    from transforms.speaker_model import _enclosing_speakers
+    from transforms.speaker_model import _enclosing
 
     text = 'Marsh said that once the Senate goes on recess, "I intend to help." Then she left.'
     quote_start = text.index('"I intend')
     content = _att(text.index("that once"), text.index('help.') + len("help"), (0, 1))
     quotation = _att(quote_start, text.index('help."') + len('help."'), (4, 6))
-    assert _enclosing_speakers([content, quotation], text) == [None, (0, 1)]
+    assert _enclosing([content, quotation], text) == [None, content]
     # more than closing marks outside: not inside
     longer = _att(quote_start, text.index("Then") + 4, (4, 6))
-    assert _enclosing_speakers([content, longer], text) == [None, None]
+    assert _enclosing([content, longer], text) == [None, None]
 
 
-def _speaker_groups(nlp, text):
-    """The parsed text, its attributions after the quote and reported-speech models, and the
-    (attribution, candidates) groups the speaker model is asked about."""
+def test_an_enclosed_statement_takes_its_enclosers_final_speaker():
+    from transforms.speaker_model import follow_enclosers
+
+    outer, inner = _att(10, 120, (0, 2)), _att(30, 110, (25, 27))
+    inner.continues_previous = True
+    outer.speaker_start, outer.speaker_end = 3, 5  # the model moved the outer statement's speaker
+    follow_enclosers([(inner, outer)])
+    assert (inner.speaker_start, inner.speaker_end) == (3, 5) and not inner.continues_previous
+
+
+def _speaker_work(nlp, text):
+    """The parsed text, its attributions after the quote and reported-speech models, and what
+    the speaker model is asked about: (attribution, candidates) groups and enclosed statements."""
     from transforms.entities import find_mentions
     from transforms.quotes import find_attributions_and_rest, paragraph_bounds
-    from transforms.speaker_model import speaker_groups
+    from transforms.speaker_model import speaker_work
 
     doc = nlp(text)
     mentions = find_mentions(doc)
@@ -143,25 +154,38 @@ def _speaker_groups(nlp, text):
     attributions, rest = find_attributions_and_rest(doc, paragraph_bounds(text), text)
     attributions = ExtractionModels(quote=shipped.quote, reported=shipped.reported).apply(
         doc, text, mentions, attributions, rest)
-    return doc, attributions, speaker_groups(doc, rest.view, mentions, attributions)
+    return doc, attributions, *speaker_work(doc, rest.view, mentions, attributions)
 
 
-def test_the_speaker_model_sees_the_speaker_of_the_statement_a_quotation_sits_in(nlp):
+def test_a_quotation_inside_a_named_speakers_statement_is_not_ranked_and_takes_that_speaker(nlp):
     text = ("In a radio interview, Senator Lena Marsh said that once the Senate goes on recess, \u201cI intend "
             "to do as much as I can, wherever I can be helpful.\u201d")
-    doc, _, groups = _speaker_groups(nlp, text)
-    enclosed = SPEAKER_FEATURES.index("enclosed")
+    doc, _, groups, enclosed = _speaker_work(nlp, text)
+    assert not any(text[a.start:a.end].startswith("\u201cI intend") for a, _ in groups)
+    [(quotation, encloser)] = [(a, e) for a, e in enclosed if text[a.start:a.end].startswith("\u201cI intend")]
+    assert "Lena Marsh" in doc[encloser.speaker_start:encloser.speaker_end].text
+    [quote] = [q for q in _quotes(nlp, text, ExtractionModels.default()) if q.text.startswith("\u201cI intend")]
+    assert quote.speaker_name == "Lena Marsh"
+
+
+def test_the_speaker_model_sees_a_described_speaker_of_the_statement_a_quotation_sits_in(nlp):
+    # under a description the ranker may want the name inside it: still ranked, the encloser flagged
+    text = ("In a radio interview, the company\u2019s chief executive said that once the Senate goes on recess, "
+            "\u201cI intend to do as much as I can, wherever I can be helpful.\u201d")
+    doc, _, groups, enclosed = _speaker_work(nlp, text)
+    enclosed_feature = SPEAKER_FEATURES.index("enclosed")
     encloser = SPEAKER_FEATURES.index("is_encloser_speaker")
     [(quotation, candidates)] = [(a, c) for a, c in groups if text[a.start:a.end].startswith("\u201cI intend")]
     flagged = {doc[c.start:c.end].text for c in candidates if c.features[encloser]}
-    assert all(c.features[enclosed] for c in candidates)
-    assert flagged and all("Lena Marsh" in who for who in flagged)
+    assert all(c.features[enclosed_feature] for c in candidates)
+    assert flagged and all("chief executive" in who for who in flagged)
     assert not any(c.features[encloser] for c in candidates if "Senate" in doc[c.start:c.end].text)
+    assert not any(a is quotation for a, _ in enclosed)
 
 
 def _ranked(nlp, text):
     """The attributions' texts the speaker model is asked about, and all attributions' texts."""
-    _, attributions, groups = _speaker_groups(nlp, text)
+    _, attributions, groups, _ = _speaker_work(nlp, text)
     return {text[a.start:a.end] for a, _ in groups}, {text[a.start:a.end] for a in attributions}
 
 
