@@ -54,19 +54,19 @@ _TAGS = {"VBD": 1, "VBZ": 2, "VBP": 3, "VBG": 4, "VBN": 5, "VB": 6, "NN": 7, "NN
 _COMPLEMENT_IDS = tuple((dep, get_string_id(dep)) for dep in _COMPLEMENT_ORDER)
 _PREP_RANK_IDS = {get_string_id(p): k for p, k in _PREP_RANK.items()}
 _CLAUSE_IDS = frozenset(get_string_id(d) for d in ("acl", "ccomp", "relcl"))
-_COMPLEMENT_LABEL_IDS = frozenset(label for _, label in _COMPLEMENT_IDS)
-_CONTENT_IDS = _COMPLEMENT_LABEL_IDS | _CLAUSE_IDS  # a verb's or a noun's
 _VERB_DEP_IDS = {get_string_id(d): k for d, k in _VERB_DEP.items()}
 _TAG_IDS = {get_string_id(t): k for t, k in _TAGS.items()}
-_MODAL_IDS = frozenset(get_string_id(w) for w in _MODALS)
 _PERSONAL_IDS = frozenset(get_string_id(w) for w in _PERSONAL)
 _PERSON = get_string_id("PERSON")
 _ORGANISATION_IDS = frozenset(get_string_id(label) for label in ("ORG", "NORP", "GPE"))
 _PREP, _MARK, _THAT, _NEG, _AUX, _NSUBJPASS, _AUXPASS = (
     get_string_id(w) for w in ("prep", "mark", "that", "neg", "aux", "nsubjpass", "auxpass"))
-# The labels of the children ``_children`` looks at.
-_CHILD_LABELS = form_hashes(frozenset(_COMPLEMENT_ORDER) | {"acl", "ccomp", "relcl", "mark", "neg", "aux",
-                                                            "nsubjpass", "auxpass"})
+# The same sets as sorted arrays, for the doc's columns (``_children``).
+_CONTENT_HASHES = form_hashes(frozenset(_COMPLEMENT_ORDER) | {"acl", "ccomp", "relcl"})
+_COMPLEMENT_HASHES = form_hashes(frozenset(_COMPLEMENT_ORDER))
+_CLAUSE_HASHES = form_hashes(frozenset(("acl", "ccomp", "relcl")))
+_PREP_RANK_HASHES = form_hashes(frozenset(_PREP_RANK))
+_MODAL_HASHES = form_hashes(_MODALS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -111,33 +111,26 @@ def _children(doc: Doc, view: _DocView, lexicon: dict[str, tuple[int, int]]) -> 
     _REGISTRY[id(doc.vocab)], _REGISTRY[id(lexicon)] = doc.vocab, lexicon
     never = _never_cues(id(doc.vocab), id(lexicon))
     arrays = view.arrays
-    pos, dep, lower, head = arrays.pos, arrays.dep, arrays.lower, arrays.head
-    # Most labels (det, amod, punct, ...) matter to nothing here: one numpy test drops those
-    # tokens before the Python pass over the rest.
-    wanted = in_sorted(_CHILD_LABELS, arrays.columns[:, 1])
+    pos, lower, head = arrays.pos, arrays.lower, arrays.head
+    # Every test is one numpy pass over the doc's columns; Python touches only the content
+    # children (a root heads itself but is not its own child).
+    dep_col, lower_col, heads = arrays.columns[:, 1], arrays.columns[:, 2], arrays.heads
+    child = heads != numpy.arange(n)
+    is_content = child & in_sorted(_CONTENT_HASHES, dep_col) & (
+        (dep_col != _PREP) | in_sorted(_PREP_RANK_HASHES, lower_col))
     content: dict[int, list[int]] = {}
-    that_clause, negated, modal, passive = set(), set(), set(), set()
-    verb_content, clauses = set(), []
-    for k in numpy.flatnonzero(wanted).tolist():  # ascending: text order, as Token.children
-        d, h = dep[k], head[k]
-        if h == k:  # a root heads itself but is not its own child
-            continue
-        if d in _CONTENT_IDS and (d != _PREP or lower[k] in _PREP_RANK_IDS):
-            content.setdefault(h, []).append(k)
-            if d in _COMPLEMENT_LABEL_IDS:
-                verb_content.add(h)
-            if d in _CLAUSE_IDS:
-                clauses.append(k)
-        elif d == _MARK:
-            if lower[k] == _THAT:
-                that_clause.add(h)
-        elif d == _NEG:
-            negated.add(h)
-        elif d == _AUX:
-            if lower[k] in _MODAL_IDS:
-                modal.add(h)
-        elif d == _NSUBJPASS or d == _AUXPASS:
-            passive.add(h)
+    for k, h in zip(numpy.flatnonzero(is_content).tolist(), heads[is_content].tolist()):  # text order
+        content.setdefault(h, []).append(k)
+    verb_content = set(heads[is_content & in_sorted(_COMPLEMENT_HASHES, dep_col)].tolist())
+    clauses = numpy.flatnonzero(is_content & in_sorted(_CLAUSE_HASHES, dep_col)).tolist()
+
+    def heads_of(mask) -> set[int]:
+        return set(heads[child & mask].tolist())
+
+    that_clause = heads_of((dep_col == _MARK) & (lower_col == _THAT))
+    negated = heads_of(dep_col == _NEG)
+    modal = heads_of((dep_col == _AUX) & in_sorted(_MODAL_HASHES, lower_col))
+    passive = heads_of((dep_col == _NSUBJPASS) | (dep_col == _AUXPASS))
     noun_content = {head[c] for c in clauses if c in that_clause}
     candidates = sorted(h for h in content if lower[h] not in never and (
         pos[h] == VERB and h in verb_content or pos[h] == NOUN and h in noun_content))
