@@ -86,7 +86,9 @@ COLUMNS: dict[str, dict[str, str]] = {
                 "claim that ...`, `polls show ...`; by default only when someone other than the "
                 "writer is its source: `nlp.reported_speech`, docs/operations.md)",
         "cue": "the speech verb or cue (`said`, `added`, `wrote`, `according to`, ...)",
-        "speaker": "the speaker as written (`he`, `the Supreme Leader`, `Khamenei`)",
+        "speaker": "the speaker as written (`he`, `the Supreme Leader`, `Khamenei`); a statement "
+                   "reported inside another one's words (`Trump said [Obama wants to ...]`) has the "
+                   "outer statement's speaker (Trump)",
         "speaker_start": "character offset of that speaker mention in `articles.text`, or null",
         "speaker_end": "end character offset of that speaker mention, exclusive, or null",
         "speaker_name": "the speaker resolved to a named person or organisation of the article "
