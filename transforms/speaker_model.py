@@ -425,7 +425,7 @@ def speaker_work(doc: Doc, view: _DocView, mentions: list[Mention], attributions
                 if fallback is not None:
                     att.speaker_start, att.speaker_end = fallback
             outer = (encloser.speaker_start, encloser.speaker_end) if encloser is not None else None
-            if outer is not None and _names_or_is_personal(builder, outer):
+            if outer is not None and _is_name_or_personal_pronoun(builder, outer):
                 enclosed.append((att, encloser))  # its speaker is set after the model's choices
             elif outer is None and _speaks_as_cue_subject(builder, att, a, b):
                 pass  # the rules' speaker stands (see _speaks_as_cue_subject): nothing to rank
@@ -462,18 +462,18 @@ def _speaks_as_cue_subject(builder: CandidateBuilder, att: Attribution, a: int, 
     1,987 real-feed entries), and they are over half of what it would rank. Still ranked: a
     quote whose cue's subject is a common noun ("Friend and longtime reader Omar Ozenir said"
     parses "Friend" as the subject; the name is another mention). An attribution inside
-    another's content is not asked here (``speaker_work``).
+    another's content is decided by ``speaker_work`` before this test.
     """
     cue, start, end = att.cue, att.speaker_start, att.speaker_end
     if cue is None or start is None or a <= start < b or builder.view.in_quote[start]:
         return False
-    if att.kind != "indirect" and not _names_or_is_personal(builder, (start, end)):
+    if att.kind != "indirect" and not _is_name_or_personal_pronoun(builder, (start, end)):
         return False
     subject = subject_of(cue)
     return subject is not None and start <= subject.i < end
 
 
-def _names_or_is_personal(builder: CandidateBuilder, span: tuple[int, int]) -> bool:
+def _is_name_or_personal_pronoun(builder: CandidateBuilder, span: tuple[int, int]) -> bool:
     """The span ends in a name (a mention the ranker knows) or is a personal pronoun."""
     return builder._type_code(*span, builder._label(span)) in _NAME_OR_PERSONAL
 
