@@ -64,7 +64,7 @@ class ExtractionModels:
             for k, (found, scores) in enumerate(zip(candidates, _scores_per_doc(self.reported, candidates))):
                 out[k] = sorted(out[k] + self._reported_best(found, scores), key=lambda att: att.start)
         if self.speaker is not None:
-            work = [speaker_work(doc, rest.view, mentions, out[k]) if rest.view is not None else ([], [])
+            work = [speaker_work(doc, rest.view, mentions, out[k])
                     for k, (doc, _, mentions, _, rest) in enumerate(items)]
             scores = _scores_per_doc(self.speaker, [[c for _, found in groups for c in found]
                                                     for groups, _ in work])

@@ -1,7 +1,7 @@
 """Speaker selection: rank the mentions that could have said each quote.
 
 The rules give each attribution one speaker span (the cue's subject, the name next to
-the quote, the previous quote's speaker). ``speaker_candidates`` lists every mention that
+the quote, the previous quote's speaker). ``CandidateBuilder.candidates`` lists every mention that
 could be the speaker instead: the rule's span, named people and organisations of the
 paragraph and the two before, pronouns and nominal subjects ("the company", "the
 senator") of the paragraph, the previous quote's speaker, and the speaker of the outermost
@@ -12,8 +12,9 @@ the model in ``transforms/data/speaker_model.txt`` (``bench/train_models.py``, t
 on PolNeAR train Source annotations) scores them, and ``apply_choices`` moves an
 attribution to a better-scored mention only by a clear margin, so the rules stay in
 charge where they are sure. Where the rules' speaker is the cue's own subject (a name or a
-personal pronoun, or the subject of reported speech) the ranker is not asked at all: it
-never moved such a speaker on the data we have, and it is over half of the work.
+personal pronoun, or the subject of reported speech), or the outer statement's speaker is a
+name, "he" or "she", the ranker is not asked at all (``speaker_work``): it made the same
+choice there on the data we have, and it is most of the work.
 """
 from __future__ import annotations
 
@@ -39,7 +40,11 @@ _LABEL_CODE = {"PERSON": 1, "ORG": 2, "GPE": 3, "NORP": 4}
 _KIND_CODE = {"direct": 0, "mixed": 1, "indirect": 2}
 # ``CandidateBuilder._type_code`` of a personal pronoun (he/she, they/we/i) or an entity.
 _NAME_OR_PERSONAL = frozenset((1, 2, *(4 + code for code in _LABEL_CODE.values())))
-_NAME_OR_HE_SHE = _NAME_OR_PERSONAL - {2}  # without they/we/i
+# Outer speakers an enclosed statement follows as they are (``speaker_work``): not "they", "we"
+# or "I", which often stand for a group or a person the article names elsewhere (the ranker then
+# mostly picks that name; following the pronoun left 7 statements on 3,511 texts unnamed), nor a
+# description ("the Bush administration", whose name inside the ranker picks).
+_NAME_OR_HE_SHE = _NAME_OR_PERSONAL - {2}
 _DEP_CODE = {"nsubj": 1, "nsubjpass": 2, "pobj": 3, "dobj": 4, "appos": 5, "poss": 6, "compound": 7,
              "dative": 8, "conj": 9, "attr": 10, "ROOT": 11}
 _WINDOW_PARAGRAPHS = 2
@@ -396,7 +401,7 @@ def speaker_work(doc: Doc, view: _DocView, mentions: list[Mention], attributions
 
     ``enclosed``: ``(statement, encloser)`` pairs: a statement inside the content of a longer one
     ("Trump said [Obama wants [to admit 250,000 Syrians]]") whose speaker is a name, "he" or "she"
-    (``_follows_encloser``); ``follow_enclosers`` gives it that speaker once the model has made
+    (``_NAME_OR_HE_SHE``); ``follow_enclosers`` gives it that speaker once the model has made
     its choices.
     That is PolNeAR's convention, and the ranker chose that speaker or another mention of it for
     99.5 % of 6,367 such statements (PolNeAR train, 600 BBC articles, 1,987 real-feed entries).
@@ -427,7 +432,7 @@ def speaker_work(doc: Doc, view: _DocView, mentions: list[Mention], attributions
                 if fallback is not None:
                     att.speaker_start, att.speaker_end = fallback
             outer = (encloser.speaker_start, encloser.speaker_end) if encloser is not None else None
-            if outer is not None and _follows_encloser(builder, outer):
+            if outer is not None and _span_type(builder, outer) in _NAME_OR_HE_SHE:
                 enclosed.append((att, encloser))  # its speaker is set after the model's choices
             elif outer is None and _speaks_as_cue_subject(builder, att, a, b):
                 pass  # the rules' speaker stands (see _speaks_as_cue_subject): nothing to rank
@@ -469,24 +474,15 @@ def _speaks_as_cue_subject(builder: CandidateBuilder, att: Attribution, a: int, 
     cue, start, end = att.cue, att.speaker_start, att.speaker_end
     if cue is None or start is None or a <= start < b or builder.view.in_quote[start]:
         return False
-    if att.kind != "indirect" and not _is_name_or_personal_pronoun(builder, (start, end)):
+    if att.kind != "indirect" and _span_type(builder, (start, end)) not in _NAME_OR_PERSONAL:
         return False
     subject = subject_of(cue)
     return subject is not None and start <= subject.i < end
 
 
-def _follows_encloser(builder: CandidateBuilder, outer: tuple[int, int]) -> bool:
-    """An enclosed statement takes the outer speaker as it is: a name, "he" or "she". Not a
-    description, nor "they", "we" or "I", which often stand for a group or a person the article
-    names elsewhere: the ranker then mostly picks that name, and following the pronoun instead
-    left 7 statements on 3,511 texts without a named speaker (``The European Commission`` ->
-    ``they``)."""
-    return builder._type_code(*outer, builder._label(outer)) in _NAME_OR_HE_SHE
-
-
-def _is_name_or_personal_pronoun(builder: CandidateBuilder, span: tuple[int, int]) -> bool:
-    """The span ends in a name (a mention the ranker knows) or is a personal pronoun."""
-    return builder._type_code(*span, builder._label(span)) in _NAME_OR_PERSONAL
+def _span_type(builder: CandidateBuilder, span: tuple[int, int]) -> int:
+    """``CandidateBuilder._type_code`` of a speaker span (a pronoun, an entity label, a noun)."""
+    return builder._type_code(*span, builder._label(span))
 
 
 def _enclosing(attributions: list[Attribution], text: str) -> list[Attribution | None]:
